@@ -1,0 +1,3 @@
+from mlyard.cli.main import main
+
+main()

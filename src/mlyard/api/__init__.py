@@ -1,0 +1,1 @@
+"""Wire schemas (pydantic), shared by the server and the SDK: the REST API's contract."""

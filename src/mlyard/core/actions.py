@@ -1,0 +1,86 @@
+"""Action strings: the names of the operations that roles allow.
+
+They are Azure ML's, without the ``Microsoft.MachineLearningServices/`` prefix
+(``workspaces/read``, ``workspaces/computes/write``, ``workspaces/experiments/runs/submit/action``);
+the hierarchy above a workspace uses ``subscriptions/…`` and ``resourceGroups/…``, and access
+control ``roleAssignments/…`` and ``roleDefinitions/…``. Patterns may use ``*``.
+Matching ignores case, as Azure's does.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Azure provider prefixes that map onto mlyard's action names, longest first.
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("microsoft.machinelearningservices/", ""),
+    ("microsoft.resources/subscriptions/resourcegroups/", "resourceGroups/"),
+    ("microsoft.resources/subscriptions/", "subscriptions/"),
+    ("microsoft.resources/deployments/", "deployments/"),
+    ("microsoft.authorization/", ""),
+)
+
+# Actions every authenticated principal has on itself (its own profile and tokens).
+SELF = "self/action"
+
+SUBSCRIPTIONS_READ = "subscriptions/read"
+SUBSCRIPTIONS_WRITE = "subscriptions/write"
+SUBSCRIPTIONS_DELETE = "subscriptions/delete"
+RESOURCE_GROUPS_READ = "resourceGroups/read"
+RESOURCE_GROUPS_WRITE = "resourceGroups/write"
+RESOURCE_GROUPS_DELETE = "resourceGroups/delete"
+DEPLOYMENTS_READ = "deployments/read"
+DEPLOYMENTS_WRITE = "deployments/write"
+WORKSPACES_READ = "workspaces/read"
+WORKSPACES_WRITE = "workspaces/write"
+WORKSPACES_DELETE = "workspaces/delete"
+DATASTORES_READ = "workspaces/datastores/read"
+DATASTORES_WRITE = "workspaces/datastores/write"
+DATASTORES_DELETE = "workspaces/datastores/delete"
+ROLE_ASSIGNMENTS_READ = "roleAssignments/read"
+ROLE_ASSIGNMENTS_WRITE = "roleAssignments/write"
+ROLE_ASSIGNMENTS_DELETE = "roleAssignments/delete"
+ROLE_DEFINITIONS_READ = "roleDefinitions/read"
+ROLE_DEFINITIONS_WRITE = "roleDefinitions/write"
+ROLE_DEFINITIONS_DELETE = "roleDefinitions/delete"
+USERS_READ = "users/read"
+USERS_WRITE = "users/write"
+
+
+def normalize_action(action: str) -> str:
+    """Strip an Azure provider prefix so that an Azure custom role's actions mean the same here."""
+    text = action.strip()
+    low = text.lower()
+    for prefix, replacement in _PREFIXES:
+        if low.startswith(prefix):
+            return replacement + text[len(prefix) :]
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _compile(pattern: str) -> re.Pattern[str]:
+    # '*' spans any characters, slashes included; '/*/' may also span nothing, so that
+    # 'workspaces/*/read' covers 'workspaces/read' as Azure's built-in roles assume.
+    out = ""
+    i = 0
+    p = normalize_action(pattern).lower()
+    while i < len(p):
+        if p.startswith("/*/", i):
+            out += "/(?:.*/)?"
+            i += 3
+        elif p[i] == "*":
+            out += ".*"
+            i += 1
+        else:
+            out += re.escape(p[i])
+            i += 1
+    return re.compile(out)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return _compile(pattern).fullmatch(action.lower()) is not None
+
+
+def any_matches(patterns: list[str] | tuple[str, ...], action: str) -> bool:
+    return any(action_matches(p, action) for p in patterns)

@@ -1,0 +1,69 @@
+"""Sign-in, the current principal, and its personal access tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from mlyard.api.identity import LoginRequest, TokenCreate, TokenOut, TokenSecretOut, WhoAmIOut
+from mlyard.core import actions as A
+from mlyard.core.entities.identity import AccessToken
+from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.services import identity
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+Self = Annotated[AuthContext, authorize(A.SELF)]
+
+
+def token_out(token: AccessToken) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+def secret_out(token: AccessToken, secret: str) -> TokenSecretOut:
+    return TokenSecretOut(**token_out(token).model_dump(), token=secret)
+
+
+@router.post("/auth/login", response_model=TokenSecretOut, status_code=201)
+def login(body: LoginRequest, platform: PlatformDep) -> TokenSecretOut:
+    user = identity.authenticate_password(platform.db, body.username, body.password)
+    token, secret = identity.create_token(
+        platform.db, user.id, body.token_name or "login", platform.settings.login_token_ttl_days
+    )
+    return secret_out(token, secret)
+
+
+@router.get("/me", response_model=WhoAmIOut)
+def whoami(auth: Self, platform: PlatformDep) -> WhoAmIOut:
+    user = identity.get_user(platform.db, auth.principal.id)
+    return WhoAmIOut(
+        id=user.id,
+        name=user.username,
+        type=auth.principal.type.value,
+        display_name=user.display_name,
+        auth_method=auth.principal.auth_method,
+    )
+
+
+@router.get("/me/tokens", response_model=list[TokenOut])
+def list_tokens(auth: Self, platform: PlatformDep) -> list[TokenOut]:
+    return [token_out(t) for t in identity.list_tokens(platform.db, auth.principal.id)]
+
+
+@router.post("/me/tokens", response_model=TokenSecretOut, status_code=201)
+def create_token(body: TokenCreate, auth: Self, platform: PlatformDep) -> TokenSecretOut:
+    days = body.expires_in_days or platform.settings.token_ttl_days
+    token, secret = identity.create_token(platform.db, auth.principal.id, body.name, days)
+    return secret_out(token, secret)
+
+
+@router.delete("/me/tokens/{tokenId}", response_model=TokenOut)
+def revoke_token(tokenId: str, auth: Self, platform: PlatformDep) -> TokenOut:
+    return token_out(identity.revoke_token(platform.db, auth.principal.id, tokenId))

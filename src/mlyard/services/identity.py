@@ -1,0 +1,164 @@
+"""Users, passwords and access tokens; turning a bearer token into a principal."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from mlyard.core.entities.identity import AccessToken, Principal, PrincipalType, User
+from mlyard.core.errors import AuthenticationError, TokenNotFound, UserAlreadyExists, ValidationError
+from mlyard.core.ids import new_id, new_secret, utcnow
+from mlyard.core.names import TOKEN_NAME, USER_NAME, name_key
+from mlyard.store.database import Database
+from mlyard.store.identity import AccessTokenRow, IdentityRepository, UserRow
+
+TOKEN_PREFIX = "mly_"
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong user name as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("mlyard-timing-equaliser")
+_LOGIN_FAILED = "The user name or password is wrong."
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.", target="password"
+        )
+
+
+def create_user(
+    db: Database,
+    username: str,
+    password: str | None,
+    *,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    USER_NAME.check(username, target="username")
+    if password is not None:
+        check_password_strength(password)
+    with db.write() as session:
+        repo = IdentityRepository(session)
+        if repo.get_user_row(username) is not None:
+            raise UserAlreadyExists(f"A user named '{username}' already exists.", target="username")
+        row = UserRow(
+            id=new_id(),
+            username=username,
+            name_key=name_key(username),
+            display_name=display_name or username,
+            email=email,
+            password_hash=_hasher.hash(password) if password is not None else None,
+            is_active=True,
+            created_at=utcnow(),
+        )
+        repo.add(row)
+        return row.to_entity()
+
+
+def authenticate_password(db: Database, username: str, password: str) -> User:
+    with db.read() as session:
+        row = IdentityRepository(session).get_user_row(username)
+        stored = row.password_hash if row is not None and row.is_active else None
+        try:
+            _hasher.verify(stored or _DUMMY_HASH, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise AuthenticationError(_LOGIN_FAILED) from None
+        if row is None or stored is None:
+            raise AuthenticationError(_LOGIN_FAILED)
+        return row.to_entity()
+
+
+def create_token(db: Database, principal_id: str, name: str, ttl_days: int) -> tuple[AccessToken, str]:
+    """A new bearer token for the principal; the secret is returned once and stored only hashed."""
+    TOKEN_NAME.check(name, target="name")
+    if not 1 <= ttl_days <= 3650:
+        raise ValidationError(
+            "A token lives from 1 to 3650 days: choose expiresInDays in that range.", target="expiresInDays"
+        )
+    secret = new_secret(TOKEN_PREFIX)
+    now = utcnow()
+    row = AccessTokenRow(
+        id=new_id(),
+        principal_id=principal_id,
+        name=name,
+        token_hash=hash_token(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+        revoked_at=None,
+        last_used_at=None,
+    )
+    with db.write() as session:
+        IdentityRepository(session).add(row)
+    return row.to_entity(), secret
+
+
+def authenticate_token(db: Database, secret: str) -> Principal:
+    now = utcnow()
+    with db.read() as session:
+        repo = IdentityRepository(session)
+        row = repo.find_token(hash_token(secret)) if secret.startswith(TOKEN_PREFIX) else None
+        if row is None:
+            raise AuthenticationError("The access token is not valid: sign in again with 'mlyard login'.")
+        token = row.to_entity()
+        if token.revoked_at is not None:
+            raise AuthenticationError("The access token was revoked: sign in again with 'mlyard login'.")
+        if token.expires_at <= now:
+            raise AuthenticationError("The access token has expired: sign in again with 'mlyard login'.")
+        user = repo.get_user_by_id(token.principal_id)
+        if user is None or not user.is_active:
+            raise AuthenticationError("The access token's user no longer exists or is disabled.")
+        return Principal(user.id, PrincipalType.USER, user.username, "token", token.id)
+
+
+def list_tokens(db: Database, principal_id: str) -> list[AccessToken]:
+    with db.read() as session:
+        return IdentityRepository(session).list_tokens(principal_id)
+
+
+def revoke_token(db: Database, principal_id: str, token_id: str) -> AccessToken:
+    with db.write() as session:
+        row = IdentityRepository(session).get_token_row(principal_id, token_id)
+        if row is None:
+            raise TokenNotFound(f"No token with id '{token_id}' belongs to you.", target="tokenId")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return row.to_entity()
+
+
+def get_user(db: Database, user_id: str) -> User:
+    with db.read() as session:
+        user = IdentityRepository(session).get_user_by_id(user_id)
+    if user is None:
+        raise AuthenticationError("Your user no longer exists.")
+    return user
+
+
+def has_users(db: Database) -> bool:
+    with db.read() as session:
+        return IdentityRepository(session).count_users() > 0
+
+
+def find_user(db: Database, username: str) -> User | None:
+    with db.read() as session:
+        row = IdentityRepository(session).get_user_row(username)
+        return row.to_entity() if row else None
+
+
+__all__ = [
+    "authenticate_password",
+    "authenticate_token",
+    "create_token",
+    "create_user",
+    "hash_token",
+    "list_tokens",
+    "name_key",
+    "revoke_token",
+]

@@ -1,0 +1,1 @@
+"""Metadata store: SQLAlchemy tables and one repository per aggregate, over SQLite or PostgreSQL."""

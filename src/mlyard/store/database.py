@@ -1,0 +1,102 @@
+"""Engines and units of work, one object per server, built by ``create_app``.
+
+SQLite gets WAL, a busy timeout and foreign keys; its write transactions begin with
+``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with
+"database is locked" when a read lock cannot be upgraded. Reads stay deferred and never wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from mlyard.core.errors import ValidationError
+
+# Every table module must be imported so that Base.metadata knows the whole schema.
+from mlyard.store import datastores, deployments, hierarchy, identity, rbac  # noqa: F401
+from mlyard.store.base import Base
+
+METADATA = Base.metadata
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, *, immediate: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+        pool_size=8,
+        max_overflow=32,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 30_000, immediate: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, busy_timeout_ms, immediate=immediate)
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise ValidationError(
+        f"Unsupported database URL '{make_url(url).render_as_string(hide_password=True)}': "
+        "use sqlite:///path/to/mlyard.db or postgresql+psycopg://user:password@host:port/db.",
+        target="database_url",
+    )
+
+
+class Database:
+    """The server's connection to the metadata store."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self.write_engine = (
+            make_engine(url, busy_timeout_ms=busy_timeout_ms, immediate=True) if self.is_sqlite else self.engine
+        )
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One short transaction: committed when the block ends, rolled back on any error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
