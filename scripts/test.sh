@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-"$PY" -m pip install -q -e '.[dev]' 2>&1 | grep -v -E "WARNING: (Location '.*' is ignored|Running pip as the 'root')" || true
+# A preinstalled awscli pins botocore exactly; naming it in the same install keeps pip from breaking it.
+keep_installed() { "${PY:-python3}" -m pip show awscli >/dev/null 2>&1 && echo awscli || true; }
+"$PY" -m pip install -q -e '.[dev]' $(keep_installed) 2>&1 | grep -v -E "WARNING: (Location '.*' is ignored|Running pip as the 'root')" || true
 "$PY" -m pip check >/dev/null || { "$PY" -m pip check; exit 1; }
 
 if [ -z "${MLYARD_TEST_DATABASE_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
