@@ -6,11 +6,9 @@
 # binaries are installed, a throwaway cluster is started on 127.0.0.1 for the run and stopped after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-# A preinstalled awscli pins botocore exactly; naming it in the same install keeps pip from breaking it.
-keep_installed() { "${PY:-python3}" -m pip show awscli >/dev/null 2>&1 && echo awscli || true; }
-"$PY" -m pip install -q -e '.[dev]' $(keep_installed) 2>&1 | grep -v -E "WARNING: (Location '.*' is ignored|Running pip as the 'root')" || true
-"$PY" -m pip check >/dev/null || { "$PY" -m pip check; exit 1; }
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+pip_install -e '.[dev]'
 
 if [ -z "${MLYARD_TEST_DATABASE_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   pgdir=$(mktemp -d /tmp/mlyard-pg.XXXXXX)
