@@ -11,7 +11,7 @@ from fastapi import FastAPI
 import mlyard
 from mlyard.core.settings import Settings
 from mlyard.server.errors import install_error_handlers
-from mlyard.server.routers import auth, datastores, health, subscriptions, workspaces
+from mlyard.server.routers import auth, datastores, deployments, health, subscriptions, workspaces
 from mlyard.services.platform import Platform
 from mlyard.storage import open_blob_store
 from mlyard.store.database import Database
@@ -49,6 +49,6 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, auth, subscriptions, workspaces, datastores):
+    for module in (health, auth, subscriptions, workspaces, datastores, deployments):
         app.include_router(module.router)
     return app
