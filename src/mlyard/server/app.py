@@ -18,6 +18,16 @@ from mlyard.store.database import Database
 
 log = logging.getLogger("mlyard.server")
 
+# One router per asset kind, one line each.
+ROUTERS = (
+    health.router,
+    auth.router,
+    subscriptions.router,
+    workspaces.router,
+    datastores.router,
+    deployments.router,
+)
+
 
 def build_platform(settings: Settings) -> Platform:
     options = {"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {}
@@ -49,6 +59,6 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, auth, subscriptions, workspaces, datastores, deployments):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -17,12 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mlyard.core.errors import ValidationError
+from mlyard.store.schema import METADATA
 
-# Every table module must be imported so that Base.metadata knows the whole schema.
-from mlyard.store import datastores, deployments, hierarchy, identity, rbac  # noqa: F401
-from mlyard.store.base import Base
-
-METADATA = Base.metadata
+__all__ = ["METADATA", "Database", "make_engine"]
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, *, immediate: bool) -> Engine:

@@ -1,0 +1,22 @@
+"""The whole schema: every table module, so that ``METADATA`` knows every table.
+
+Add a new table module here (one line each); the migration test compares this with Alembic's.
+"""
+
+from __future__ import annotations
+
+import mlyard.store.datastores
+import mlyard.store.deployments
+import mlyard.store.hierarchy
+import mlyard.store.identity
+import mlyard.store.rbac
+from mlyard.store.base import Base
+
+TABLE_MODULES = (
+    mlyard.store.datastores,
+    mlyard.store.deployments,
+    mlyard.store.hierarchy,
+    mlyard.store.identity,
+    mlyard.store.rbac,
+)
+METADATA = Base.metadata
