@@ -41,6 +41,7 @@ class WhoAmIOut(WireModel):
     type: str
     display_name: str
     auth_method: str
+    token_id: str | None = None
 
 
 class HealthOut(WireModel):

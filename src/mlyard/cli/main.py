@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from mlyard.cli import account, deployment, group, subscription, token, workspace
 from mlyard.cli import server as server_cmds
+from mlyard.cli.output import run
 
 app = typer.Typer(
     name="mlyard",
@@ -15,7 +17,15 @@ app = typer.Typer(
 app.command("up")(server_cmds.up)
 app.command("server")(server_cmds.server)
 app.add_typer(server_cmds.db_app, name="db")
+app.command("login")(account.login)
+app.command("logout")(account.logout)
+app.command("whoami")(account.whoami)
+app.add_typer(subscription.app, name="subscription")
+app.add_typer(group.app, name="group")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(token.app, name="token")
+app.add_typer(deployment.app, name="deployment")
 
 
 def main() -> None:
-    app()
+    run(app)

@@ -41,7 +41,7 @@ class Scope:
         if any(p == "" for p in parts):
             raise InvalidScope(f"Scope '{path}' has an empty segment.", target="scope")
         # Drop Azure's provider segment so that ARM-style workspace ids parse.
-        if len(parts) >= 6 and parts[4].lower() == "providers" and parts[5].lower() == _ML_PROVIDER:
+        if len(parts) >= 7 and parts[4].lower() == "providers" and parts[5].lower() == _ML_PROVIDER:
             parts = parts[:4] + parts[6:]
         keys = ["subscriptions", "resourcegroups", "workspaces"]
         values: list[str] = []

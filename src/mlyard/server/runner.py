@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from dataclasses import dataclass
+from types import FrameType
 
 import uvicorn
+from sqlalchemy.exc import OperationalError
 
+from mlyard.core.errors import ServiceUnavailable
 from mlyard.core.settings import Settings
 from mlyard.server.app import build_platform, create_app
 from mlyard.services.bootstrap import BootstrapResult, bootstrap
@@ -25,7 +30,14 @@ def prepare(settings: Settings, *, create_defaults: bool = True) -> Prepared:
     """Bring the store to the newest schema, check the blob store, create what a first start needs."""
     settings.home.mkdir(parents=True, exist_ok=True)
     platform = build_platform(settings)
-    migrate.upgrade(platform.db.write_engine)
+    try:
+        migrate.upgrade(platform.db.write_engine)
+    except OperationalError as exc:
+        # Unreachable server, wrong credentials, unwritable file: one clear line, not a traceback.
+        reason = " ".join(str(exc.orig or exc).split())
+        raise ServiceUnavailable(
+            f"database {platform.db.display_url} is not usable: {reason}", target="database_url"
+        ) from exc
     platform.blobs.check()
     result = bootstrap(platform, create_defaults=create_defaults)
     return Prepared(platform, result, migrate.current_revision(platform.db.engine))
@@ -42,4 +54,27 @@ def serve(settings: Settings, platform: Platform) -> None:
         timeout_graceful_shutdown=10,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    _run_until_stopped(uvicorn.Server(config))
+
+
+def _stop_requested(signum: int, frame: FrameType | None) -> None:
+    """Stands in for the default SIGINT/SIGTERM handlers while uvicorn serves (see below)."""
+
+
+def _run_until_stopped(server: uvicorn.Server) -> None:
+    """Serve until SIGINT or SIGTERM, then return normally so that the process exits with 0.
+
+    uvicorn catches both signals for its graceful shutdown, then raises the caught signal
+    again to the handler that was installed before it started: with the defaults the process
+    would die of SIGTERM (-15) or end in KeyboardInterrupt (130) after a clean stop. A
+    requested stop is not a failure, so those handlers are no-ops while it serves.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        server.run()
+        return
+    previous = {sig: signal.signal(sig, _stop_requested) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

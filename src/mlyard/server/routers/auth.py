@@ -49,6 +49,7 @@ def whoami(auth: Self, platform: PlatformDep) -> WhoAmIOut:
         type=auth.principal.type.value,
         display_name=user.display_name,
         auth_method=auth.principal.auth_method,
+        token_id=auth.principal.token_id,
     )
 
 
