@@ -12,13 +12,18 @@ from mlyard.cli.context import (
     ResourceGroupOption,
     SubscriptionOption,
     TagsOption,
-    WorkspaceNameOption,
     YesOption,
     parse_tags,
 )
 from mlyard.cli.output import Columns, OutputFormat, OutputOption, note, progress, render
 from mlyard.sdk import hierarchy
 from mlyard.sdk.workspace import Workspace
+
+# `az ml workspace show -n NAME` names the workspace with -n; -w works too, as elsewhere.
+WorkspaceNameOrNameOption = Annotated[
+    str | None,
+    typer.Option("--name", "-n", "--workspace-name", "-w", help="Workspace name (default: config.json's)."),
+]
 
 app = typer.Typer(help="Workspaces: the boundary of every asset.", no_args_is_help=True)
 
@@ -92,7 +97,7 @@ def create(
 
 @app.command("show")
 def show(
-    workspace_name: WorkspaceNameOption = None,
+    workspace_name: WorkspaceNameOrNameOption = None,
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
     output: OutputOption = OutputFormat.TABLE,
@@ -119,7 +124,7 @@ def list_(
 
 @app.command("update")
 def update(
-    workspace_name: WorkspaceNameOption = None,
+    workspace_name: WorkspaceNameOrNameOption = None,
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
     description: DescriptionOption = None,
@@ -135,7 +140,7 @@ def update(
 
 @app.command("delete")
 def delete(
-    workspace_name: WorkspaceNameOption = None,
+    workspace_name: WorkspaceNameOrNameOption = None,
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
     all_resources: Annotated[
