@@ -29,11 +29,31 @@ NameOption = Annotated[
 ]
 
 
-def _inputs(
-    ctx: typer.Context, template_file: Path, parameters: list[str] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    values = list(parameters or []) + list(ctx.args)
-    return sdk.load_document(template_file, "template"), sdk.parse_parameter_args(values)
+def _request(
+    ctx: typer.Context,
+    template_file: Path,
+    parameters: list[str] | None,
+    name: str | None,
+    subscription: str | None,
+    resource_group: str | None,
+) -> tuple[Context, tuple[str, str, str, dict[str, Any], dict[str, Any]]]:
+    """The client and the (subscription, group, name, template, parameters) of a deployment."""
+    cli = Context.load()
+    template = sdk.load_document(template_file, "template")
+    values = sdk.parse_parameter_args(list(parameters or []) + list(ctx.args))
+    where = (cli.subscription(subscription), cli.resource_group(resource_group), name or template_file.stem)
+    return cli, (*where, template, values)
+
+
+def _show_changes(result: dict[str, Any], output: OutputFormat) -> bool:
+    """Print a deploy or what-if answer; False when the caller asked for json/yaml (already printed)."""
+    if output is not OutputFormat.TABLE:
+        render(result, output, COLUMNS)
+        return False
+    for warning in result.get("warnings", []):
+        note(f"[yellow]warning:[/yellow] {warning}")
+    _lines(result.get("changes", []))
+    return True
 
 
 def _lines(changes: list[dict[str, Any]]) -> None:
@@ -54,17 +74,11 @@ def create(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Deploy a template: create what is missing, change what differs (a second run changes nothing)."""
-    cli = Context.load()
-    template, values = _inputs(ctx, template_file, parameters)
-    sub, rg = cli.subscription(subscription), cli.resource_group(resource_group)
-    with progress(f"Deploying {template_file.name} into resource group '{rg}'…"):
-        result = sdk.deploy(cli.client, sub, rg, name or template_file.stem, template, values)
-    if output is not OutputFormat.TABLE:
-        render(result, output, COLUMNS)
+    cli, request = _request(ctx, template_file, parameters, name, subscription, resource_group)
+    with progress(f"Deploying {template_file.name} into resource group '{request[1]}'…"):
+        result = sdk.deploy(cli.client, *request)
+    if not _show_changes(result, output):
         return
-    for warning in result.get("warnings", []):
-        note(f"[yellow]warning:[/yellow] {warning}")
-    _lines(result.get("changes", []))
     changed = any(c.get("changeType") in ("Create", "Modify") for c in result.get("changes", []))
     note(f"Deployment '{result['name']}' {result['status'].lower()}" + ("" if changed else ": nothing changed"))
     for key, value in (result.get("outputs") or {}).items():
@@ -82,16 +96,10 @@ def what_if(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Print what a deployment would change, without changing anything."""
-    cli = Context.load()
-    template, values = _inputs(ctx, template_file, parameters)
-    sub, rg = cli.subscription(subscription), cli.resource_group(resource_group)
-    result = sdk.what_if(cli.client, sub, rg, name or template_file.stem, template, values)
-    if output is not OutputFormat.TABLE:
-        render(result, output, COLUMNS)
+    cli, request = _request(ctx, template_file, parameters, name, subscription, resource_group)
+    result = sdk.what_if(cli.client, *request)
+    if not _show_changes(result, output):
         return
-    for warning in result.get("warnings", []):
-        note(f"[yellow]warning:[/yellow] {warning}")
-    _lines(result.get("changes", []))
     counts: dict[str, int] = {}
     for change in result.get("changes", []):
         counts[change["changeType"]] = counts.get(change["changeType"], 0) + 1

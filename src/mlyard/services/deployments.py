@@ -56,22 +56,24 @@ def change_record(change: ResourceChange) -> dict[str, Any]:
 
 def _plan(
     p: Platform,
+    actor: Principal,
     subscription_id: str,
     resource_group: str,
     name: str,
     template: dict[str, Any],
     parameters: dict[str, Any] | None,
-) -> DeploymentPlan:
+) -> tuple[DeploymentPlan, HierarchyTarget]:
     DEPLOYMENT_NAME.check(name, target="deploymentName")
     sub = subscriptions.get_subscription(p, subscription_id)
     group = subscriptions.get_resource_group(p, subscription_id, resource_group)
-    return build_plan(
+    plan = build_plan(
         parse_template(template),
         parameters or {},
         subscription={"subscriptionId": sub.subscription_id, "displayName": sub.display_name},
         resource_group={"name": group.name, "location": group.location, "tags": group.tags},
         deployment_name=name,
     )
+    return plan, HierarchyTarget(p, actor, sub.subscription_id, group.name)
 
 
 def preview_deployment(
@@ -83,8 +85,7 @@ def preview_deployment(
     template: dict[str, Any],
     parameters: dict[str, Any] | None,
 ) -> WhatIf:
-    plan = _plan(p, subscription_id, resource_group, name, template, parameters)
-    target = HierarchyTarget(p, actor, subscription_id, resource_group)
+    plan, target = _plan(p, actor, subscription_id, resource_group, name, template, parameters)
     return WhatIf([change_record(c) for c in what_if(plan, target)], list(plan.warnings))
 
 
@@ -98,9 +99,8 @@ def run_deployment(
     parameters: dict[str, Any] | None,
 ) -> Deployment:
     """Deploy incrementally and record the outcome; a failure is recorded, then raised."""
-    plan = _plan(p, subscription_id, resource_group, name, template, parameters)
+    plan, target = _plan(p, actor, subscription_id, resource_group, name, template, parameters)
     scope = Scope(subscription_id, resource_group)
-    target = HierarchyTarget(p, actor, subscription_id, resource_group)
     error: MlyardError | None = None
     changes: list[dict[str, Any]] = []
     outputs: dict[str, Any] = {}
