@@ -22,7 +22,7 @@ case "$cmd" in
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/data -c fsync=off -c max_connections=300" start >&2
     psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -q \
-      -c "CREATE USER mlyard PASSWORD 'mlyard' CREATEDB" >&2
+      -c "CREATE USER mlyard PASSWORD 'mlyard' CREATEDB" -c "GRANT pg_signal_backend TO mlyard" >&2
     psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE mlyard OWNER mlyard" >&2
     echo "$port" >"$dir/port"
     echo "postgresql+psycopg://mlyard:mlyard@127.0.0.1:$port/mlyard"

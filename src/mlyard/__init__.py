@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         TokenAuthentication,
     )
     from mlyard.sdk.datastore import Datastore
+    from mlyard.sdk.keyvault import Keyvault
     from mlyard.sdk.workspace import Workspace
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Workspace": "mlyard.sdk.workspace",
     "Datastore": "mlyard.sdk.datastore",
+    "Keyvault": "mlyard.sdk.keyvault",
     "AbstractAuthentication": "mlyard.sdk.authentication",
     "InteractiveLoginAuthentication": "mlyard.sdk.authentication",
     "ServicePrincipalAuthentication": "mlyard.sdk.authentication",
@@ -54,6 +56,7 @@ __all__ = [
     "Datastore",
     "InteractiveLoginAuthentication",
     "InvalidConfig",
+    "Keyvault",
     "MlyardError",
     "NotFound",
     "ResourceGroupNotFound",

@@ -234,11 +234,6 @@ def test_a_token_with_a_case_changed_secret_is_refused(database: Database) -> No
             identity.authenticate_token(database, flipped)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity.authenticate_token never records the use (IdentityRepository.touch_token has no caller), "
-    "so a token's lastUsedAt is always null",
-)
 def test_using_a_token_records_when(database: Database) -> None:
     alice = identity.create_user(database, "alice", PASSWORD)
     token, secret = identity.create_token(database, alice.id, "t", 1)
@@ -409,11 +404,6 @@ def test_assigning_twice_is_idempotent(tree: Platform) -> None:
         assert len([a for a in RbacRepository(session).list_assignments() if a.principal_id == kim.id]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rbac.assign_role(exist_ok=False) does not check for the existing assignment: the insert hits the "
-    "unique constraint and surfaces as a generic Conflict (or IntegrityError), never RoleAssignmentAlreadyExists",
-)
 def test_assigning_twice_when_asked_not_to_is_a_409(tree: Platform) -> None:
     kim = user(tree.db, "kim")
     rbac.assign_role(tree.db, kim.id, kim.type, "Reader", WS, created_by=None, exist_ok=False)
@@ -421,11 +411,6 @@ def test_assigning_twice_when_asked_not_to_is_a_409(tree: Platform) -> None:
         rbac.assign_role(tree.db, kim.id, kim.type, "Reader", WS, created_by=None, exist_ok=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="subscriptions.list_resource_groups answers [] for an existing subscription the caller cannot see "
-    "but SubscriptionNotFound for a missing one, so anyone can probe which subscription ids exist",
-)
 def test_listing_groups_does_not_reveal_which_subscriptions_exist(tree: Platform) -> None:
     authz = rbac.Authorizer(tree.db, user(tree.db, "paul"))
     outcomes = []

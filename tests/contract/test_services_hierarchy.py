@@ -177,11 +177,6 @@ def test_resource_group_in_a_missing_subscription(platform: Platform, admin: Pri
         subscriptions.list_resource_groups(platform, everything(platform, admin), "ghost")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workspaces.list_workspaces does not check its parents: listing the workspaces of a missing resource "
-    "group answers [] (and GET .../resourceGroups/nope/workspaces a 200) instead of ResourceGroupNotFound",
-)
 def test_listing_the_workspaces_of_a_missing_group(platform: Platform, admin: Principal, group: Scope) -> None:
     with pytest.raises(ResourceGroupNotFound) as info:
         workspaces.list_workspaces(platform, everything(platform, admin), "sub1", "nope")

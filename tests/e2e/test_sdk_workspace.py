@@ -263,9 +263,13 @@ def test_interactive_login_with_and_without_prompts(
         Workspace("default", "default", "default", auth=wrong, endpoint=server_env.endpoint)
 
 
-def test_service_principals_are_refused_clearly() -> None:
-    with pytest.raises(ValidationError, match="access-control"):
-        ServicePrincipalAuthentication("tenant", "client-id", "secret")
+def test_a_service_principal_with_a_wrong_secret_is_refused_clearly(server_env: RunningServer) -> None:
+    with pytest.raises(ValidationError, match="non-empty service_principal_id"):
+        ServicePrincipalAuthentication("tenant", " ", "secret")
+    wrong = ServicePrincipalAuthentication("tenant", "00000000-0000-4000-8000-000000000000", "not-the-s3cret")
+    assert "not-the-s3cret" not in repr(wrong)
+    with pytest.raises(AuthenticationError, match=r"Cannot sign in service principal .* client secret is wrong"):
+        Workspace.get("default", auth=wrong, endpoint=server_env.endpoint)
 
 
 def test_bad_inputs_raise_the_documented_errors(server_env: RunningServer) -> None:

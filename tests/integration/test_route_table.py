@@ -291,11 +291,6 @@ def test_a_body_that_is_not_json(client: TestClient, token: str) -> None:
     assert is_error_body(reply.json(), "ValidationError"), reply.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/errors.py names a JSON decode error's character offset as its target ('1: JSON decode error.', "
-    "target '1'): the location ('body', 1) of pydantic's json_invalid error is read as a field path",
-)
 def test_a_body_that_is_not_json_is_named_as_the_body(client: TestClient, token: str) -> None:
     reply = client.post(
         "/api/v1/subscriptions",

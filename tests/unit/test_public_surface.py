@@ -12,6 +12,7 @@ import mlyard
 SDK_CLASSES = {
     "Workspace",
     "Datastore",
+    "Keyvault",
     "AbstractAuthentication",
     "InteractiveLoginAuthentication",
     "ServicePrincipalAuthentication",

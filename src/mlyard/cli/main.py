@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mlyard.cli import account, deployment, group, subscription, token, workspace
+from mlyard.cli import account, ad, deployment, group, role, secret, subscription, token, workspace
+from mlyard.cli import audit as audit_cmds
 from mlyard.cli import server as server_cmds
 from mlyard.cli.output import run
 
@@ -24,7 +25,11 @@ app.add_typer(subscription.app, name="subscription")
 app.add_typer(group.app, name="group")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(token.app, name="token")
+app.add_typer(ad.app, name="ad")
 app.add_typer(deployment.app, name="deployment")
+app.add_typer(audit_cmds.app, name="audit")
+app.add_typer(secret.app, name="secret")
+app.add_typer(role.app, name="role")
 
 
 def main() -> None:

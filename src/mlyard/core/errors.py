@@ -13,7 +13,8 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── InvalidTemplate              400
     │   ├── InvalidConfig                400  (a malformed config.json or credentials file)
     │   ├── InvalidBlobPath              400
-    │   └── InvalidScope                 400
+    │   ├── InvalidScope                 400
+    │   InvalidRoleDefinition (a bad action pattern, name or scope), RoleNotAssignable (outside its scopes)
     ├── AuthenticationError              401  AuthenticationFailed
     ├── AuthorizationError               403  AuthorizationFailed
     ├── NotFound                         404
@@ -21,12 +22,21 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── DatastoreNotFound      ├── UserNotFound            ├── TokenNotFound
     │   ├── RoleDefinitionNotFound ├── RoleAssignmentNotFound  ├── DeploymentNotFound
     │   └── BlobNotFound
+    │   SecretNotFound (a vault secret, or one of its versions)
+    │   PrincipalNotFound (a user, group or service principal named in a request)
+    │   ├── GroupNotFound          └── ServicePrincipalNotFound
     ├── Conflict                         409
     │   ├── SubscriptionAlreadyExists ├── ResourceGroupAlreadyExists
     │   ├── WorkspaceAlreadyExists    ├── UserAlreadyExists
     │   ├── RoleAssignmentAlreadyExists
     │   └── ResourceNotEmpty
+    │   GroupAlreadyExists, ServicePrincipalAlreadyExists, MembershipCycle (a group inside
+    │   itself), LastOwner (removing the last Owner at the root scope or of a subscription)
+    │   RoleDefinitionAlreadyExists, RoleDefinitionInUse (assigned; delete with force),
+    │   RoleDefinitionReadOnly (a built-in role)
     ├── ServiceUnavailable               503
+    │   └── MasterKeyError               503  (the vault's master key is missing, malformed, unsafe or wrong)
+    ├── VaultIntegrityError              500  (a stored secret or data key fails authentication: altered or moved)
     └── ServiceUnreachable               (client side: no answer from the server)
 """
 
@@ -90,6 +100,11 @@ class InvalidScope(ValidationError):
 class AuthenticationError(MlyardError):
     code = "AuthenticationFailed"
     status = 401
+
+    def __init__(self, message: str, *, target: str | None = None, reason: str = "InvalidCredentials") -> None:
+        super().__init__(message, target=target)
+        # A category for the audit log (MissingCredentials, InvalidCredentials, ...); never sent.
+        self.reason = reason
 
 
 class AuthorizationError(MlyardError):
@@ -169,8 +184,68 @@ class ResourceNotEmpty(Conflict):
     pass
 
 
+class PrincipalNotFound(NotFound):
+    pass
+
+
+class GroupNotFound(PrincipalNotFound):
+    pass
+
+
+class ServicePrincipalNotFound(PrincipalNotFound):
+    pass
+
+
+class GroupAlreadyExists(Conflict):
+    pass
+
+
+class ServicePrincipalAlreadyExists(Conflict):
+    pass
+
+
+class MembershipCycle(Conflict):
+    pass
+
+
+class LastOwner(Conflict):
+    pass
+
+
+class InvalidRoleDefinition(ValidationError):
+    pass
+
+
+class RoleNotAssignable(ValidationError):
+    pass
+
+
+class RoleDefinitionAlreadyExists(Conflict):
+    pass
+
+
+class RoleDefinitionInUse(Conflict):
+    pass
+
+
+class RoleDefinitionReadOnly(Conflict):
+    pass
+
+
 class ServiceUnavailable(MlyardError):
     status = 503
+
+
+class MasterKeyError(ServiceUnavailable):
+    """The vault cannot work: its master key is missing, malformed, unsafely stored or not the right one."""
+
+
+class VaultIntegrityError(MlyardError):
+    """A stored ciphertext failed authentication: it was altered, or moved to another secret."""
+
+
+class SecretNotFound(NotFound):
+    pass
 
 
 class ServiceUnreachable(MlyardError):

@@ -74,6 +74,14 @@ TOKEN_NAME = NameRule(
     re.compile(r"[^\x00-\x1f]+"),
     "use 1 to 100 printable characters",
 )
+# Azure Key Vault's rule, so that a secret name moves between the two unchanged.
+SECRET_NAME = NameRule(
+    "secret",
+    1,
+    127,
+    re.compile(r"[A-Za-z0-9-]+"),
+    "use 1 to 127 letters, digits or hyphens",
+)
 
 
 def name_key(name: str) -> str:

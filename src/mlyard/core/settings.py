@@ -10,7 +10,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8765
@@ -39,9 +39,14 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(default=None, repr=False)
     token_ttl_days: int = Field(default=90, ge=1, le=3650)
     login_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    service_principal_token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    service_principal_secret_ttl_days: int = Field(default=365, ge=1, le=3650)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: str = "info"
     public_url: str | None = None
+    # The vault's master key (base64 of 32 bytes); without it, the key file at master_key_path.
+    master_key: SecretStr | None = Field(default=None, repr=False)
+    master_key_file: Path | None = None
 
     @field_validator("home")
     @classmethod
@@ -80,3 +85,7 @@ class Settings(BaseSettings):
     @property
     def config_path(self) -> Path:
         return self.home / "config.json"
+
+    @property
+    def master_key_path(self) -> Path:
+        return (self.master_key_file or self.home / "master.key").expanduser()

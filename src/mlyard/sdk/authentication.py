@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import getpass
 import sys
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Generator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mlyard.core.errors import AuthenticationError, ValidationError
+import httpx
+
+from mlyard.core.errors import AuthenticationError, ServiceUnreachable, ValidationError, error_from_body
 from mlyard.sdk.client import API, Client, seg
 from mlyard.sdk.config import WorkspaceConfig, resolve_endpoint, token_for
 
@@ -100,24 +105,100 @@ class InteractiveLoginAuthentication(AbstractAuthentication):
 
 
 class ServicePrincipalAuthentication(AbstractAuthentication):
-    """A service principal's client id and secret (not available yet).
+    """A service principal's client id and secret, for scripts and pipelines that run unattended.
 
-    The signature is Azure's, so that code ports unchanged; the server's OAuth2 token
-    endpoint arrives with the access-control work, and until then this refuses clearly.
+    The secret is traded at the server's OAuth2 token endpoint (client-credentials grant) for a
+    short-lived token, which this object keeps and renews a few minutes before it expires.
+    The signature is Azure's so that code ports unchanged: ``tenant_id`` and ``cloud`` are
+    accepted and ignored (an mlyard server is its own tenant). ``endpoint`` names the server when
+    no config.json or saved login does.
     """
 
-    def __init__(self, tenant_id: str, service_principal_id: str, service_principal_password: str) -> None:
-        self.tenant_id = tenant_id
-        self.service_principal_id = service_principal_id
-        raise ValidationError(
-            "ServicePrincipalAuthentication is not available yet: service principals arrive with the "
-            "access-control work (the server has no OAuth2 token endpoint so far). Use TokenAuthentication "
-            "with a token from 'mlyard token create' meanwhile.",
-            target="auth",
-        )
+    #: Renew this long before expiry, so that a request never leaves with a token about to lapse.
+    REFRESH_MARGIN = timedelta(minutes=5)
 
-    def get_token(self, endpoint: str) -> str:  # pragma: no cover - the constructor refuses
-        raise ValidationError("ServicePrincipalAuthentication is not available yet.", target="auth")
+    def __init__(
+        self,
+        tenant_id: str | None,
+        service_principal_id: str,
+        service_principal_password: str,
+        cloud: str = "AzureCloud",
+        *,
+        endpoint: str | None = None,
+    ) -> None:
+        for value, name in ((service_principal_id, "service_principal_id"), (service_principal_password, "password")):
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(
+                    f"ServicePrincipalAuthentication needs a non-empty {name}: the client id and secret "
+                    "that 'mlyard ad sp create' printed.",
+                    target=name,
+                )
+        self.tenant_id = tenant_id
+        self.service_principal_id = service_principal_id.strip()
+        self._secret = service_principal_password
+        self._endpoint = endpoint.rstrip("/") if endpoint else None
+        self._tokens: dict[str, tuple[str, datetime]] = {}  # endpoint -> (token, when to renew it)
+        self._lock = threading.Lock()
+
+    @property
+    def endpoint(self) -> str | None:
+        return self._endpoint
+
+    def get_token(self, endpoint: str) -> str:
+        key = endpoint.rstrip("/")
+        with self._lock:
+            cached = self._tokens.get(key)
+            if cached is None or datetime.now(UTC) >= cached[1]:
+                cached = self._exchange(key)
+                self._tokens[key] = cached
+            return cached[0]
+
+    def _exchange(self, endpoint: str) -> tuple[str, datetime]:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.service_principal_id,
+            "client_secret": self._secret,
+        }
+        asked = datetime.now(UTC)
+        try:
+            response = httpx.post(f"{endpoint}{API}/oauth2/token", data=form, timeout=30)
+        except httpx.TransportError as exc:
+            raise ServiceUnreachable(
+                f"Cannot reach the mlyard server at {endpoint} ({type(exc).__name__}) to sign in the "
+                "service principal: is it running?"
+            ) from None
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        if response.status_code >= 400:
+            error = error_from_body(response.status_code, body)
+            error.message = (
+                f"Cannot sign in service principal '{self.service_principal_id}' at {endpoint}: {error.message}"
+            )
+            raise error
+        lifetime = int(body.get("expires_in", 0)) if isinstance(body, dict) else 0
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or lifetime <= 0:
+            raise AuthenticationError(f"The server at {endpoint} sent no usable token for the service principal.")
+        # A token shorter-lived than twice the margin is renewed at half its life instead.
+        margin = min(self.REFRESH_MARGIN, timedelta(seconds=lifetime / 2))
+        return token, asked + timedelta(seconds=lifetime) - margin
+
+    def __repr__(self) -> str:
+        return f"ServicePrincipalAuthentication(service_principal_id={self.service_principal_id!r}, password='***')"
+
+
+class _Resigning(httpx.Auth):
+    """Signs each request with the authentication's current token (renewed when it nears expiry)."""
+
+    def __init__(self, auth: AbstractAuthentication, endpoint: str) -> None:
+        self._auth = auth
+        self._endpoint = endpoint
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._auth.get_token(self._endpoint)}"
+        yield request
 
 
 def _in_terminal() -> bool:
@@ -155,7 +236,8 @@ def connect(
     """
     resolved = resolve_endpoint(endpoint or (auth.endpoint if auth is not None else None), config)
     token = auth.get_token(resolved) if auth is not None else token_for(resolved)
-    return Client(resolved, token)
+    resign = _Resigning(auth, resolved) if isinstance(auth, ServicePrincipalAuthentication) else None
+    return Client(resolved, token, auth=resign)
 
 
 def whoami(client: Client) -> dict[str, Any]:

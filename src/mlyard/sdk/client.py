@@ -34,13 +34,17 @@ class Client:
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         headers = {"User-Agent": "mlyard-sdk"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport)
+        # ``auth`` re-signs each request, for tokens that expire while the client lives.
+        self._http = httpx.Client(
+            base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport, auth=auth
+        )
 
     @property
     def has_token(self) -> bool:

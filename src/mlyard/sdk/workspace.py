@@ -28,6 +28,7 @@ from mlyard.sdk.authentication import AbstractAuthentication, connect
 from mlyard.sdk.client import Client, workspace_path
 from mlyard.sdk.config import CONFIG_CANDIDATES, WorkspaceConfig, find_config, load_config, write_config
 from mlyard.sdk.datastore import Datastore
+from mlyard.sdk.keyvault import Keyvault
 
 
 class Workspace:
@@ -264,6 +265,10 @@ class Workspace:
 
     def get_default_datastore(self) -> Datastore:
         return Datastore.get_default(self)
+
+    def get_default_keyvault(self) -> Keyvault:
+        """The workspace's secrets vault (made with the workspace)."""
+        return Keyvault(self)
 
     # -- properties -------------------------------------------------------------------
 

@@ -10,8 +10,24 @@ from fastapi import FastAPI
 
 import mlyard
 from mlyard.core.settings import Settings
+from mlyard.server.audit import AuditMiddleware
 from mlyard.server.errors import install_error_handlers
-from mlyard.server.routers import auth, datastores, deployments, health, subscriptions, workspaces
+from mlyard.server.routers import (
+    audit,
+    auth,
+    datastores,
+    deployments,
+    groups,
+    health,
+    permissions,
+    role_assignments,
+    role_definitions,
+    service_principals,
+    subscriptions,
+    users,
+    vault,
+    workspaces,
+)
 from mlyard.services.platform import Platform
 from mlyard.storage import open_blob_store
 from mlyard.store.database import Database
@@ -26,6 +42,14 @@ ROUTERS = (
     workspaces.router,
     datastores.router,
     deployments.router,
+    users.router,
+    groups.router,
+    service_principals.router,
+    vault.router,
+    audit.router,
+    role_definitions.router,
+    role_assignments.router,
+    permissions.router,
 )
 
 
@@ -59,6 +83,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware, db=platform.db)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -9,18 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio.from_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mlyard.core.entities.identity import Principal
-from mlyard.core.errors import AuthenticationError
+from mlyard.core.errors import AuthenticationError, NotFound, ValidationError
 from mlyard.core.scopes import Scope
+from mlyard.server.audit import SCOPE_NOT_VISIBLE, audit_note
 from mlyard.services import identity
 from mlyard.services.platform import Platform
 from mlyard.services.rbac import Authorizer
 
 # Routes that answer without a token.
-PUBLIC_PATHS = frozenset({"/health", "/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/docs"})
+PUBLIC_PATHS = frozenset(
+    {"/health", "/api/v1/auth/login", "/api/v1/oauth2/token", "/api/v1/openapi.json", "/api/v1/docs"}
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A personal access token: 'Authorization: Bearer mly_…'")
 
@@ -34,14 +38,19 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 def current_principal(
+    request: Request,
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    note = audit_note(request)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise AuthenticationError(
-            "This request needs a bearer token: sign in with 'mlyard login' or pass auth= to the SDK."
+            "This request needs a bearer token: sign in with 'mlyard login' or pass auth= to the SDK.",
+            reason="MissingCredentials",
         )
-    return identity.authenticate_token(platform.db, credentials.credentials)
+    note.auth_method = "token"
+    note.principal = identity.authenticate_token(platform.db, credentials.credentials)
+    return note.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -59,26 +68,82 @@ def scope_from_path(request: Request) -> Scope:
     return Scope(params.get("subscriptionId"), params.get("resourceGroupName"), params.get("workspaceName"))
 
 
+def body_field(request: Request, name: str, action: str) -> str:
+    """A string field of the JSON body, read in the worker thread that runs a sync dependency.
+
+    FastAPI has parsed the body before the dependencies run, and the request keeps it, so
+    this reads no byte twice.
+    """
+    try:
+        body = anyio.from_thread.run(request.json)
+    except ValueError:
+        body = None
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            f"The request body needs '{name}': the scope to check '{action}' at, such as "
+            "'/subscriptions/S/resourceGroups/R/workspaces/W'.",
+            target=name,
+        )
+    return value
+
+
 class Authorize:
     """Checks one action at the scope named by the request's path.
 
-    ``filtered=True`` marks list routes whose answers are filtered item by item instead.
+    ``filtered=True`` marks list routes whose answers are filtered item by item instead;
+    ``scope_query`` names a query parameter that holds the scope (default ``/``) instead of the path;
+    ``scope_body`` names a field of the JSON body that holds it (required), for writes whose target
+    is in the body (``POST /api/v1/roleAssignments``); ``per_item=True`` marks writes of an item
+    that has its own scopes (a role definition's assignable scopes, an assignment's scope): the
+    service checks this route's action at each of them, through the authorizer it is given.
     """
 
-    def __init__(self, action: str, *, filtered: bool = False) -> None:
+    def __init__(
+        self,
+        action: str,
+        *,
+        filtered: bool = False,
+        scope_query: str | None = None,
+        scope_body: str | None = None,
+        per_item: bool = False,
+    ) -> None:
         self.action = action
         self.filtered = filtered
+        self.scope_query = scope_query
+        self.scope_body = scope_body
+        self.per_item = per_item
 
     def __call__(self, request: Request, principal: PrincipalDep, platform: PlatformDep) -> AuthContext:
-        scope = scope_from_path(request)
+        if self.scope_query:
+            scope = Scope.parse(request.query_params.get(self.scope_query) or "/")
+        elif self.scope_body:
+            scope = Scope.parse(body_field(request, self.scope_body, self.action))
+        else:
+            scope = scope_from_path(request)
+        note = audit_note(request)
+        note.action, note.scope = self.action, scope
         authorizer = Authorizer(platform.db, principal)
-        if not self.filtered:
-            authorizer.require(self.action, scope)
+        if not (self.filtered or self.per_item):
+            try:
+                authorizer.require(self.action, scope)
+            except NotFound:
+                note.reason = SCOPE_NOT_VISIBLE
+                raise
         return AuthContext(principal, authorizer, scope)
 
     def __repr__(self) -> str:
         return f"Authorize({self.action!r}, filtered={self.filtered})"
 
 
-def authorize(action: str, *, filtered: bool = False) -> object:
-    return Depends(Authorize(action, filtered=filtered))
+def authorize(
+    action: str,
+    *,
+    filtered: bool = False,
+    scope_query: str | None = None,
+    scope_body: str | None = None,
+    per_item: bool = False,
+) -> object:
+    return Depends(
+        Authorize(action, filtered=filtered, scope_query=scope_query, scope_body=scope_body, per_item=per_item)
+    )

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mlyard.core.errors import MlyardError
+from mlyard.core.errors import AuthenticationError, AuthorizationError, MlyardError
+from mlyard.server.audit import ACTION_NOT_ALLOWED, audit_note
 
 log = logging.getLogger("mlyard.server")
 
@@ -32,6 +33,9 @@ def _body(code: str, message: str, target: str | None = None) -> dict[str, dict[
 
 async def _mlyard_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MlyardError)
+    if isinstance(exc, AuthenticationError | AuthorizationError):
+        note = audit_note(request)
+        note.reason = note.reason or (exc.reason if isinstance(exc, AuthenticationError) else ACTION_NOT_ALLOWED)
     if exc.status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -44,7 +48,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     target = None
     for err in exc.errors()[:5]:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        where = ".".join(loc) or "body"
+        # A body that is not JSON at all is located at a character offset, not a field.
+        where = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "body"
         target = target or where
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
     return JSONResponse(

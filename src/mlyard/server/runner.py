@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from mlyard.core.errors import ServiceUnavailable
 from mlyard.core.settings import Settings
 from mlyard.server.app import build_platform, create_app
+from mlyard.services import crypto
 from mlyard.services.bootstrap import BootstrapResult, bootstrap
 from mlyard.services.platform import Platform
 from mlyard.store import migrate
@@ -29,6 +30,8 @@ class Prepared:
 def prepare(settings: Settings, *, create_defaults: bool = True) -> Prepared:
     """Bring the store to the newest schema, check the blob store, create what a first start needs."""
     settings.home.mkdir(parents=True, exist_ok=True)
+    # The vault's master key first: a bad or unsafe one stops the start before anything is changed.
+    crypto.load_master_key(settings)
     platform = build_platform(settings)
     try:
         migrate.upgrade(platform.db.write_engine)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
 
 from mlyard.core.entities.identity import AccessToken, Principal, PrincipalType, User
 from mlyard.core.errors import AuthenticationError, TokenNotFound, UserAlreadyExists, ValidationError
@@ -14,6 +15,7 @@ from mlyard.core.ids import new_id, new_secret, utcnow
 from mlyard.core.names import TOKEN_NAME, USER_NAME, name_key
 from mlyard.store.database import Database
 from mlyard.store.identity import AccessTokenRow, IdentityRepository, UserRow
+from mlyard.store.principals import ServicePrincipalRepository
 
 TOKEN_PREFIX = "mly_"
 MIN_PASSWORD_LENGTH = 8
@@ -25,6 +27,20 @@ _LOGIN_FAILED = "The user name or password is wrong."
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of a password or client secret."""
+    return str(_hasher.hash(password))
+
+
+def password_matches(stored: str | None, given: str) -> bool:
+    """Argon2 verification that takes as long whether or not there is a stored hash."""
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, given)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return stored is not None
 
 
 def check_password_strength(password: str) -> None:
@@ -55,7 +71,7 @@ def create_user(
             name_key=name_key(username),
             display_name=display_name or username,
             email=email,
-            password_hash=_hasher.hash(password) if password is not None else None,
+            password_hash=hash_password(password) if password is not None else None,
             is_active=True,
             created_at=utcnow(),
         )
@@ -67,37 +83,51 @@ def authenticate_password(db: Database, username: str, password: str) -> User:
     with db.read() as session:
         row = IdentityRepository(session).get_user_row(username)
         stored = row.password_hash if row is not None and row.is_active else None
-        try:
-            _hasher.verify(stored or _DUMMY_HASH, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            raise AuthenticationError(_LOGIN_FAILED) from None
-        if row is None or stored is None:
+        if row is None or not password_matches(stored, password):
             raise AuthenticationError(_LOGIN_FAILED)
         return row.to_entity()
 
 
 def create_token(db: Database, principal_id: str, name: str, ttl_days: int) -> tuple[AccessToken, str]:
-    """A new bearer token for the principal; the secret is returned once and stored only hashed."""
+    """A new personal access token for a user; the secret is returned once and stored only hashed."""
     TOKEN_NAME.check(name, target="name")
     if not 1 <= ttl_days <= 3650:
         raise ValidationError(
             "A token lives from 1 to 3650 days: choose expiresInDays in that range.", target="expiresInDays"
         )
+    with db.write() as session:
+        if IdentityRepository(session).get_user_by_id(principal_id) is None:
+            raise ValidationError(
+                "Only users have personal access tokens: a service principal gets short-lived tokens "
+                "from POST /api/v1/oauth2/token with its client id and secret.",
+                target="principal",
+            )
+        return issue_token(session, principal_id, PrincipalType.USER, name, timedelta(days=ttl_days))
+
+
+def issue_token(
+    session: Session, principal_id: str, principal_type: PrincipalType, name: str, lifetime: timedelta
+) -> tuple[AccessToken, str]:
+    """Store a new token (its SHA-256 only) in an open transaction; the secret is returned once."""
     secret = new_secret(TOKEN_PREFIX)
     now = utcnow()
     row = AccessTokenRow(
         id=new_id(),
         principal_id=principal_id,
+        principal_type=principal_type.value,
         name=name,
         token_hash=hash_token(secret),
         created_at=now,
-        expires_at=now + timedelta(days=ttl_days),
+        expires_at=now + lifetime,
         revoked_at=None,
         last_used_at=None,
     )
-    with db.write() as session:
-        IdentityRepository(session).add(row)
+    IdentityRepository(session).add(row)
     return row.to_entity(), secret
+
+
+# A token's lastUsedAt is refreshed at most this often, so that reads stay reads.
+TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def authenticate_token(db: Database, secret: str) -> Principal:
@@ -108,10 +138,22 @@ def authenticate_token(db: Database, secret: str) -> Principal:
         if row is None:
             raise AuthenticationError("The access token is not valid: sign in again with 'mlyard login'.")
         token = row.to_entity()
+        if (
+            token.revoked_at is None
+            and token.expires_at > now
+            and (token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL)
+        ):
+            with db.write() as writer:
+                IdentityRepository(writer).touch_token(token.id, now)
         if token.revoked_at is not None:
             raise AuthenticationError("The access token was revoked: sign in again with 'mlyard login'.")
         if token.expires_at <= now:
             raise AuthenticationError("The access token has expired: sign in again with 'mlyard login'.")
+        if row.principal_type == PrincipalType.SERVICE_PRINCIPAL.value:
+            sp = ServicePrincipalRepository(session).get_by_id(token.principal_id)
+            if sp is None:
+                raise AuthenticationError("The access token's service principal no longer exists.")
+            return Principal(sp.id, PrincipalType.SERVICE_PRINCIPAL, sp.display_name, "client_credentials", token.id)
         user = repo.get_user_by_id(token.principal_id)
         if user is None or not user.is_active:
             raise AuthenticationError("The access token's user no longer exists or is disabled.")
@@ -157,8 +199,11 @@ __all__ = [
     "authenticate_token",
     "create_token",
     "create_user",
+    "hash_password",
     "hash_token",
+    "issue_token",
     "list_tokens",
     "name_key",
+    "password_matches",
     "revoke_token",
 ]

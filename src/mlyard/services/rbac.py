@@ -14,6 +14,7 @@ from mlyard.core.errors import (
     AuthorizationError,
     NotFound,
     ResourceGroupNotFound,
+    RoleAssignmentAlreadyExists,
     RoleDefinitionNotFound,
     SubscriptionNotFound,
     WorkspaceNotFound,
@@ -21,6 +22,7 @@ from mlyard.core.errors import (
 from mlyard.core.ids import new_id, utcnow
 from mlyard.core.names import name_key
 from mlyard.core.scopes import Scope
+from mlyard.services.principals import principal_ids_of
 from mlyard.services.roles import BUILTIN_ROLES
 from mlyard.store.database import Database
 from mlyard.store.rbac import RbacRepository, RoleAssignmentRow, RoleDefinitionRow
@@ -42,16 +44,20 @@ class Authorizer:
         self._assignments: list[tuple[str, RoleDefinition]] | None = None
 
     def _principal_ids(self) -> list[str]:
-        # Groups (and their nesting) join here when the identity issue adds them.
-        return [self.principal.id]
+        # Called once per Authorizer (one per request): a principal holds its groups' roles too.
+        return principal_ids_of(self.db, self.principal.id)
 
-    def roles_at(self, scope: Scope) -> list[RoleDefinition]:
+    def held(self) -> list[tuple[str, RoleDefinition]]:
+        """(scope key, role) of every assignment the principal holds, its groups' included."""
         if self._assignments is None:
             # One query a request: a principal holds few assignments, so filter them in memory.
             with self.db.read() as session:
                 self._assignments = RbacRepository(session).assignments_of(self._principal_ids())
+        return self._assignments
+
+    def roles_at(self, scope: Scope) -> list[RoleDefinition]:
         keys = {s.key for s in scope.ancestors()}
-        return [role for scope_key, role in self._assignments if scope_key in keys]
+        return [role for scope_key, role in self.held() if scope_key in keys]
 
     def can(self, action: str, scope: Scope) -> bool:
         if action == A.SELF:
@@ -138,8 +144,12 @@ def assign_role(
         if role is None:
             raise RoleDefinitionNotFound(f"No role named '{role_name}'.", target="role")
         existing = repo.find_assignment(principal_id, role.id, scope.key)
-        if existing is not None and exist_ok:
-            return existing.to_entity()
+        if existing is not None:
+            if exist_ok:
+                return existing.to_entity()
+            raise RoleAssignmentAlreadyExists(
+                f"The principal already has role '{role.name}' at scope '{scope.path}'.", target="role"
+            )
         row = RoleAssignmentRow(
             id=new_id(),
             principal_id=principal_id,

@@ -18,21 +18,35 @@ _ACCESS_CONTROL_WRITES = (
     "roleAssignments/delete",
     "roleDefinitions/write",
     "roleDefinitions/delete",
+    # Changing users, groups or service principals would let a Contributor reach an Owner's
+    # rights (reset an Owner's password, join a group that holds Owner), so those stay Owner-only.
+    "users/write",
+    "users/delete",
+    "groups/write",
+    "groups/delete",
+    "groups/members/write",
+    "groups/members/delete",
+    "servicePrincipals/write",
+    "servicePrincipals/delete",
 )
+
+# Who did what is for Owners only: Reader's "*/read" and Contributor's "*" would match it.
+_AUDIT_LOG = "auditLogs/*"
 
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole("Owner", "Full access to every resource, including assigning roles.", ("*",)),
     BuiltinRole(
         "Contributor",
-        "Full access to every resource, but cannot assign roles or define them.",
+        "Full access to every resource, but cannot assign or define roles, nor change users, groups or "
+        "service principals.",
         ("*",),
-        _ACCESS_CONTROL_WRITES,
+        (*_ACCESS_CONTROL_WRITES, _AUDIT_LOG),
     ),
     BuiltinRole(
         "Reader",
         "Reads every resource; lists secret names but never reads their values.",
         ("*/read", "workspaces/secrets/list"),
-        ("workspaces/secrets/read",),
+        ("workspaces/secrets/read", _AUDIT_LOG),
     ),
     BuiltinRole(
         "Data Scientist",

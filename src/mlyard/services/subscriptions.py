@@ -169,10 +169,18 @@ def get_resource_group(p: Platform, subscription_id: str, name: str) -> Resource
 
 
 def list_resource_groups(p: Platform, authz: rbac.Authorizer, subscription_id: str) -> list[ResourceGroup]:
+    """The groups the caller may read; a subscription the caller sees nothing of is "not found",
+    exactly as a missing one is, so that nobody can probe which subscription ids exist."""
     get_subscription(p, subscription_id)
     with p.db.read() as session:
-        groups = HierarchyRepository(session).list_resource_groups(subscription_id)
-    return [g for g in groups if authz.can(A.RESOURCE_GROUPS_READ, g.scope)]
+        repo = HierarchyRepository(session)
+        groups = repo.list_resource_groups(subscription_id)
+        visible = [g for g in groups if authz.can(A.RESOURCE_GROUPS_READ, g.scope)]
+        if not visible and not authz.can(A.SUBSCRIPTIONS_READ, Scope(subscription_id)):
+            inside = repo.list_workspaces(subscription_id)
+            if not any(authz.can(A.WORKSPACES_READ, w.scope) for w in inside):
+                raise rbac.not_found_for(Scope(subscription_id))
+    return visible
 
 
 def update_resource_group(

@@ -175,8 +175,18 @@ def list_workspaces(
     p: Platform, authz: rbac.Authorizer, subscription_id: str | None = None, resource_group: str | None = None
 ) -> list[Workspace]:
     with p.db.read() as session:
-        found = HierarchyRepository(session).list_workspaces(subscription_id, resource_group)
-    return [w for w in found if authz.can(A.WORKSPACES_READ, w.scope)]
+        repo = HierarchyRepository(session)
+        found = [
+            w for w in repo.list_workspaces(subscription_id, resource_group) if authz.can(A.WORKSPACES_READ, w.scope)
+        ]
+        if subscription_id is not None and resource_group is not None and not found:
+            # Inside a named group: a missing group, or one the caller sees nothing of, is "not found".
+            scope = Scope(subscription_id, resource_group)
+            if repo.get_resource_group_row(subscription_id, resource_group) is None or not authz.can(
+                A.RESOURCE_GROUPS_READ, scope
+            ):
+                raise rbac.not_found_for(scope)
+    return found
 
 
 def update_workspace(

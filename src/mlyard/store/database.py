@@ -14,12 +14,27 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from mlyard.core.errors import ValidationError
+from mlyard.core.errors import Conflict, ValidationError
 from mlyard.store.schema import METADATA
 
 __all__ = ["METADATA", "Database", "make_engine"]
+
+# SQLSTATEs of the integrity errors that two concurrent writers cause (PostgreSQL).
+_RACE_SQLSTATES = frozenset({"23505", "23503"})  # unique_violation, foreign_key_violation
+_RACE_SQLITE_MESSAGES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
+_CONCURRENT_CHANGE = "Another request changed the same resource at the same time: read it again, then retry."
+
+
+def _lost_a_race(exc: IntegrityError) -> bool:
+    """Whether a unique or foreign-key violation: what a concurrent writer causes, not a bug."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RACE_SQLSTATES:
+        return True
+    return str(orig).startswith(_RACE_SQLITE_MESSAGES)
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, *, immediate: bool) -> Engine:
@@ -89,9 +104,20 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One short transaction: committed when the block ends, rolled back on any error."""
-        with self._writer() as session, session.begin():
-            yield session
+        """One short transaction: committed when the block ends, rolled back on any error.
+
+        A unique or foreign-key violation, or rows that vanished between this transaction's
+        read and its write, mean that another request changed the same rows at the same time
+        (PostgreSQL runs writers side by side): that is a 409 ``Conflict`` for the caller to
+        retry, not a server failure.
+        """
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except (IntegrityError, StaleDataError) as exc:
+            if isinstance(exc, IntegrityError) and not _lost_a_race(exc):
+                raise
+            raise Conflict(_CONCURRENT_CHANGE) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

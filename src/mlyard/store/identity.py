@@ -36,6 +36,8 @@ class AccessTokenRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     principal_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Which table principal_id points into: a user's token or a service principal's.
+    principal_type: Mapped[str] = mapped_column(String(32), default="User", server_default="User")
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]

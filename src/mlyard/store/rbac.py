@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, delete, select
@@ -96,14 +97,51 @@ class RbacRepository:
             )
         )
 
-    def list_assignments(self, scope_key_prefix: str | None = None) -> list[RoleAssignment]:
+    def list_assignments(
+        self,
+        scope_key_prefix: str | None = None,
+        *,
+        principal_id: str | None = None,
+        scope_keys: Iterable[str] = (),
+    ) -> list[RoleAssignment]:
+        """Assignments at or below the prefix (or also exactly at one of ``scope_keys``), optionally one principal's."""
         query = select(RoleAssignmentRow).order_by(RoleAssignmentRow.scope_key, RoleAssignmentRow.created_at)
         if scope_key_prefix is not None and scope_key_prefix != "/":
             query = query.where(
                 (RoleAssignmentRow.scope_key == scope_key_prefix)
                 | RoleAssignmentRow.scope_key.startswith(scope_key_prefix + "/", autoescape=True)
+                | RoleAssignmentRow.scope_key.in_(list(scope_keys))
             )
+        if principal_id is not None:
+            query = query.where(RoleAssignmentRow.principal_id == principal_id)
         return [r.to_entity() for r in self.session.scalars(query)]
+
+    def get_role_by_id(self, role_id: str) -> RoleDefinitionRow | None:
+        return self.session.get(RoleDefinitionRow, role_id)
+
+    def delete_role(self, row: RoleDefinitionRow) -> None:
+        # Explicitly, not through the foreign key's cascade, so that both backends agree on the outcome.
+        self.session.execute(delete(RoleAssignmentRow).where(RoleAssignmentRow.role_definition_id == row.id))
+        self.session.delete(row)
+        self.session.flush()
+
+    def assignments_of_role(self, role_id: str) -> list[RoleAssignment]:
+        query = select(RoleAssignmentRow).where(RoleAssignmentRow.role_definition_id == role_id)
+        return [r.to_entity() for r in self.session.scalars(query.order_by(RoleAssignmentRow.scope_key))]
+
+    def get_assignment_row(self, assignment_id: str) -> RoleAssignmentRow | None:
+        return self.session.get(RoleAssignmentRow, assignment_id)
+
+    def delete_assignment(self, row: RoleAssignmentRow) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+    def holders(self, role_id: str, scope_keys: Iterable[str]) -> set[str]:
+        """Ids of the principals that hold the role directly at any of the scopes."""
+        query = select(RoleAssignmentRow.principal_id).where(
+            RoleAssignmentRow.role_definition_id == role_id, RoleAssignmentRow.scope_key.in_(list(scope_keys))
+        )
+        return set(self.session.scalars(query))
 
     def delete_assignments_under(self, scope_key: str) -> int:
         result = self.session.execute(

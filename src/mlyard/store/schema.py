@@ -5,18 +5,24 @@ Add a new table module here (one line each); the migration test compares this wi
 
 from __future__ import annotations
 
+import mlyard.store.audit
 import mlyard.store.datastores
 import mlyard.store.deployments
 import mlyard.store.hierarchy
 import mlyard.store.identity
+import mlyard.store.principals
 import mlyard.store.rbac
+import mlyard.store.vault
 from mlyard.store.base import Base
 
 TABLE_MODULES = (
+    mlyard.store.audit,
     mlyard.store.datastores,
     mlyard.store.deployments,
     mlyard.store.hierarchy,
     mlyard.store.identity,
+    mlyard.store.principals,
     mlyard.store.rbac,
+    mlyard.store.vault,
 )
 METADATA = Base.metadata

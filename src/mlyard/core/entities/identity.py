@@ -38,6 +38,15 @@ class AccessToken:
 
 
 @dataclass(frozen=True)
+class PrincipalRef:
+    """A principal named in a request (an assignee, a group member), resolved to its id."""
+
+    id: str
+    type: PrincipalType
+    name: str
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: resolved once per request by authentication."""
 
@@ -46,3 +55,23 @@ class Principal:
     name: str
     auth_method: str
     token_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """An application's identity: it signs in with its client id and a secret kept only hashed."""
+
+    id: str
+    display_name: str
+    client_id: str
+    secret_expires_at: datetime
+    created_at: datetime
+    created_by: str | None

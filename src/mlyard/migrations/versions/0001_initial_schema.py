@@ -113,14 +113,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_groups")),
-        sa.UniqueConstraint(
-            "subscription_id", "name_key", name=op.f("uq_resource_groups_subscription_id_name_key")
-        ),
+        sa.UniqueConstraint("subscription_id", "name_key", name=op.f("uq_resource_groups_subscription_id_name_key")),
     )
     with op.batch_alter_table("resource_groups", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_resource_groups_subscription_id"), ["subscription_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_resource_groups_subscription_id"), ["subscription_id"], unique=False)
 
     op.create_table(
         "role_assignments",
@@ -173,14 +169,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
-        sa.UniqueConstraint(
-            "resource_group_id", "name_key", name=op.f("uq_workspaces_resource_group_id_name_key")
-        ),
+        sa.UniqueConstraint("resource_group_id", "name_key", name=op.f("uq_workspaces_resource_group_id_name_key")),
     )
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_workspaces_resource_group_id"), ["resource_group_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_workspaces_resource_group_id"), ["resource_group_id"], unique=False)
 
     op.create_table(
         "datastores",
@@ -224,9 +216,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supporting_resources")),
     )
     with op.batch_alter_table("supporting_resources", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_supporting_resources_workspace_id"), ["workspace_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_supporting_resources_workspace_id"), ["workspace_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from mlyard.api.identity import LoginRequest, TokenCreate, TokenOut, TokenSecretOut, WhoAmIOut
 from mlyard.core import actions as A
-from mlyard.core.entities.identity import AccessToken
+from mlyard.core.entities.identity import AccessToken, Principal, PrincipalType
+from mlyard.server.audit import PASSWORD, note_principal, note_sign_in
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.services import identity
 
@@ -32,8 +33,10 @@ def secret_out(token: AccessToken, secret: str) -> TokenSecretOut:
 
 
 @router.post("/auth/login", response_model=TokenSecretOut, status_code=201)
-def login(body: LoginRequest, platform: PlatformDep) -> TokenSecretOut:
+def login(body: LoginRequest, request: Request, platform: PlatformDep) -> TokenSecretOut:
+    note_sign_in(request, PASSWORD, body.username)
     user = identity.authenticate_password(platform.db, body.username, body.password)
+    note_principal(request, Principal(user.id, PrincipalType.USER, user.username, PASSWORD))
     token, secret = identity.create_token(
         platform.db, user.id, body.token_name or "login", platform.settings.login_token_ttl_days
     )
@@ -42,12 +45,14 @@ def login(body: LoginRequest, platform: PlatformDep) -> TokenSecretOut:
 
 @router.get("/me", response_model=WhoAmIOut)
 def whoami(auth: Self, platform: PlatformDep) -> WhoAmIOut:
-    user = identity.get_user(platform.db, auth.principal.id)
+    principal = auth.principal
+    # A service principal has no user row: its name is its display name.
+    user = identity.get_user(platform.db, principal.id) if principal.type is PrincipalType.USER else None
     return WhoAmIOut(
-        id=user.id,
-        name=user.username,
-        type=auth.principal.type.value,
-        display_name=user.display_name,
+        id=principal.id,
+        name=user.username if user else principal.name,
+        type=principal.type.value,
+        display_name=user.display_name if user else principal.name,
         auth_method=auth.principal.auth_method,
         token_id=auth.principal.token_id,
     )
