@@ -164,14 +164,17 @@ def db_upgrade(
     home: Annotated[Path | None, typer.Option(help="State folder (default MLYARD_HOME or ~/.mlyard).")] = None,
 ) -> None:
     """Upgrade the database schema to the newest revision (Alembic)."""
+    from mlyard.core.errors import MlyardError
     from mlyard.store import migrate
     from mlyard.store.database import Database
 
     settings = _settings(database_url=database_url, home=home)
-    db = Database(settings.database_url)
-    before = migrate.current_revision(db.engine)
-    migrate.upgrade(db.write_engine)
-    after = migrate.current_revision(db.engine)
+    try:
+        db = Database(settings.database_url)
+        before, after = migrate.upgrade_or_explain(db.write_engine, db.display_url)
+    except MlyardError as exc:
+        err.print(f"[red]Cannot upgrade:[/red] {exc.message}")
+        raise typer.Exit(1) from None
     db.dispose()
     if before == after:
         console.print(f"{db.display_url}: already at revision {after}")

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
-from sqlalchemy.exc import OperationalError
 
-from mlyard.core.errors import ServiceUnavailable
 from mlyard.core.settings import Settings
 from mlyard.server.app import build_platform, create_app
 from mlyard.services import crypto
@@ -33,14 +31,7 @@ def prepare(settings: Settings, *, create_defaults: bool = True) -> Prepared:
     # The vault's master key first: a bad or unsafe one stops the start before anything is changed.
     crypto.load_master_key(settings)
     platform = build_platform(settings)
-    try:
-        migrate.upgrade(platform.db.write_engine)
-    except OperationalError as exc:
-        # Unreachable server, wrong credentials, unwritable file: one clear line, not a traceback.
-        reason = " ".join(str(exc.orig or exc).split())
-        raise ServiceUnavailable(
-            f"database {platform.db.display_url} is not usable: {reason}", target="database_url"
-        ) from exc
+    migrate.upgrade_or_explain(platform.db.write_engine, platform.db.display_url)
     platform.blobs.check()
     result = bootstrap(platform, create_defaults=create_defaults)
     return Prepared(platform, result, migrate.current_revision(platform.db.engine))

@@ -18,6 +18,7 @@ from mlyard.core.names import RESOURCE_GROUP_NAME, SUBSCRIPTION_ID, name_key
 from mlyard.core.scopes import Scope
 from mlyard.services import rbac
 from mlyard.services.platform import Platform
+from mlyard.services.races import same_answer_as_late_caller
 from mlyard.store.hierarchy import HierarchyRepository, ResourceGroupRow, SubscriptionRow
 
 DEFAULT_LOCATION = "local"
@@ -44,6 +45,28 @@ def check_location(location: str | None) -> str:
     return text
 
 
+def _subscription_exists(subscription_id: str) -> SubscriptionAlreadyExists:
+    return SubscriptionAlreadyExists(f"Subscription '{subscription_id}' already exists.", target="subscriptionId")
+
+
+def _subscription_taken(p: Platform, subscription_id: str) -> SubscriptionAlreadyExists | None:
+    with p.db.read() as session:
+        found = HierarchyRepository(session).get_subscription_row(subscription_id)
+        return _subscription_exists(found.subscription_id) if found is not None else None
+
+
+def _group_exists(name: str, subscription_id: str) -> ResourceGroupAlreadyExists:
+    return ResourceGroupAlreadyExists(
+        f"Resource group '{name}' already exists in subscription '{subscription_id}'.", target="resourceGroupName"
+    )
+
+
+def _group_taken(p: Platform, subscription_id: str, name: str) -> ResourceGroupAlreadyExists | None:
+    with p.db.read() as session:
+        found = HierarchyRepository(session).get_resource_group_row(subscription_id, name)
+        return _group_exists(found.name, found.subscription_id) if found is not None else None
+
+
 # subscriptions
 
 
@@ -63,12 +86,10 @@ def create_subscription(
         created_at=utcnow(),
         created_by=actor.id,
     )
-    with p.db.write() as session:
+    with same_answer_as_late_caller(lambda: _subscription_taken(p, subscription_id)), p.db.write() as session:
         repo = HierarchyRepository(session)
         if repo.get_subscription_row(subscription_id) is not None:
-            raise SubscriptionAlreadyExists(
-                f"Subscription '{subscription_id}' already exists.", target="subscriptionId"
-            )
+            raise _subscription_exists(subscription_id)
         sub = repo.add_subscription(row)
     rbac.grant_creator_ownership(p.db, actor, sub.scope)
     return sub
@@ -131,16 +152,13 @@ def create_resource_group(
     tags: dict[str, str] | None = None,
 ) -> ResourceGroup:
     RESOURCE_GROUP_NAME.check(name, target="resourceGroupName")
-    with p.db.write() as session:
+    with same_answer_as_late_caller(lambda: _group_taken(p, subscription_id, name)), p.db.write() as session:
         repo = HierarchyRepository(session)
         sub = repo.get_subscription_row(subscription_id)
         if sub is None:
             raise SubscriptionNotFound(f"Subscription '{subscription_id}' does not exist.", target="subscriptionId")
         if repo.get_resource_group_row(subscription_id, name) is not None:
-            raise ResourceGroupAlreadyExists(
-                f"Resource group '{name}' already exists in subscription '{sub.subscription_id}'.",
-                target="resourceGroupName",
-            )
+            raise _group_exists(name, sub.subscription_id)
         row = ResourceGroupRow(
             id=new_id(),
             subscription_id=sub.subscription_id,

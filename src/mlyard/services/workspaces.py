@@ -19,6 +19,7 @@ from mlyard.core.names import WORKSPACE_NAME, name_key
 from mlyard.core.scopes import Scope
 from mlyard.services import rbac
 from mlyard.services.platform import Platform
+from mlyard.services.races import same_answer_as_late_caller
 from mlyard.services.subscriptions import check_location, check_tags, get_resource_group
 from mlyard.store.datastores import DatastoreRow
 from mlyard.store.hierarchy import HierarchyRepository, SupportingResourceRow, WorkspaceRow
@@ -120,7 +121,10 @@ def create_workspace(
         raise ValidationError(f"A description takes at most {MAX_DESCRIPTION} characters.", target="description")
     ws_id = new_id()
     now = utcnow()
-    with p.db.write() as session:
+    with (
+        same_answer_as_late_caller(lambda: _workspace_taken(p, subscription_id, resource_group, name)),
+        p.db.write() as session,
+    ):
         repo = HierarchyRepository(session)
         group = repo.get_resource_group_row(subscription_id, resource_group)
         if group is None:
@@ -130,11 +134,7 @@ def create_workspace(
                 target="resourceGroupName",
             )
         if repo.get_workspace_row(subscription_id, resource_group, name) is not None:
-            raise WorkspaceAlreadyExists(
-                f"Workspace '{name}' already exists in resource group '{group.name}': pick another name, "
-                "or use Workspace.get (or exist_ok=True) to use it.",
-                target="workspaceName",
-            )
+            raise _workspace_exists(name, group.name)
         row = WorkspaceRow(
             id=ws_id,
             resource_group_id=group.id,
@@ -161,6 +161,22 @@ def create_workspace(
         workspace = row.to_entity()
     rbac.grant_creator_ownership(p.db, actor, workspace.scope)
     return workspace
+
+
+def _workspace_exists(name: str, group: str) -> WorkspaceAlreadyExists:
+    return WorkspaceAlreadyExists(
+        f"Workspace '{name}' already exists in resource group '{group}': pick another name, "
+        "or use Workspace.get (or exist_ok=True) to use it.",
+        target="workspaceName",
+    )
+
+
+def _workspace_taken(
+    p: Platform, subscription_id: str, resource_group: str, name: str
+) -> WorkspaceAlreadyExists | None:
+    with p.db.read() as session:
+        found = HierarchyRepository(session).get_workspace_row(subscription_id, resource_group, name)
+        return _workspace_exists(found.name, found.resource_group.name) if found is not None else None
 
 
 def get_workspace(p: Platform, subscription_id: str, resource_group: str, name: str) -> Workspace:

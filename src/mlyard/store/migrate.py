@@ -9,8 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 import mlyard
+from mlyard.core.errors import ServiceUnavailable
 
 MIGRATIONS_DIR = Path(mlyard.__file__).parent / "migrations"
 
@@ -24,6 +26,18 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+
+
+def upgrade_or_explain(engine: Engine, display_url: str) -> tuple[str | None, str | None]:
+    """Upgrade and return the revisions (before, after); an unreachable or unusable database is
+    one clear error, not a traceback."""
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        return before, current_revision(engine)
+    except OperationalError as exc:
+        reason = " ".join(str(exc.orig or exc).split())
+        raise ServiceUnavailable(f"database {display_url} is not usable: {reason}", target="database_url") from exc
 
 
 def current_revision(engine: Engine) -> str | None:
