@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
 
@@ -20,8 +21,6 @@ from mlyard.store.principals import ServicePrincipalRepository
 TOKEN_PREFIX = "mly_"
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
-# Verifying against this keeps a wrong user name as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("mlyard-timing-equaliser")
 _LOGIN_FAILED = "The user name or password is wrong."
 
 
@@ -34,10 +33,17 @@ def hash_password(password: str) -> str:
     return str(_hasher.hash(password))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against this keeps a wrong user name as slow as a wrong password. Made on first
+    # use, not at import: hashing takes a tenth of a second that every server start would pay.
+    return str(_hasher.hash("mlyard-timing-equaliser"))
+
+
 def password_matches(stored: str | None, given: str) -> bool:
     """Argon2 verification that takes as long whether or not there is a stored hash."""
     try:
-        _hasher.verify(stored or _DUMMY_HASH, given)
+        _hasher.verify(stored or _dummy_hash(), given)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return stored is not None
