@@ -32,7 +32,10 @@ if TYPE_CHECKING:
         TokenAuthentication,
     )
     from mlyard.sdk.datastore import Datastore
+    from mlyard.sdk.experiment import Experiment
     from mlyard.sdk.keyvault import Keyvault
+    from mlyard.sdk.offline_run import OfflineRun
+    from mlyard.sdk.run import Run
     from mlyard.sdk.workspace import Workspace
 
 __version__ = "0.1.0"
@@ -42,6 +45,9 @@ _LAZY: dict[str, str] = {
     "Workspace": "mlyard.sdk.workspace",
     "Datastore": "mlyard.sdk.datastore",
     "Keyvault": "mlyard.sdk.keyvault",
+    "Experiment": "mlyard.sdk.experiment",
+    "Run": "mlyard.sdk.run",
+    "OfflineRun": "mlyard.sdk.offline_run",
     "AbstractAuthentication": "mlyard.sdk.authentication",
     "InteractiveLoginAuthentication": "mlyard.sdk.authentication",
     "ServicePrincipalAuthentication": "mlyard.sdk.authentication",
@@ -54,12 +60,15 @@ __all__ = [
     "AuthorizationError",
     "Conflict",
     "Datastore",
+    "Experiment",
     "InteractiveLoginAuthentication",
     "InvalidConfig",
     "Keyvault",
     "MlyardError",
     "NotFound",
+    "OfflineRun",
     "ResourceGroupNotFound",
+    "Run",
     "ServicePrincipalAuthentication",
     "ServiceUnreachable",
     "SubscriptionNotFound",

@@ -6,6 +6,8 @@ import typer
 
 from mlyard.cli import account, ad, deployment, group, role, secret, subscription, token, workspace
 from mlyard.cli import audit as audit_cmds
+from mlyard.cli import experiment as experiment_cmds
+from mlyard.cli import run as run_cmds
 from mlyard.cli import server as server_cmds
 from mlyard.cli.output import run
 
@@ -30,6 +32,8 @@ app.add_typer(deployment.app, name="deployment")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(secret.app, name="secret")
 app.add_typer(role.app, name="role")
+app.add_typer(experiment_cmds.app, name="experiment")
+app.add_typer(run_cmds.app, name="run")
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   SecretNotFound (a vault secret, or one of its versions)
     │   PrincipalNotFound (a user, group or service principal named in a request)
     │   ├── GroupNotFound          └── ServicePrincipalNotFound
+    │   ExperimentNotFound, RunNotFound (tracking)
+    │   MetricNotFound (a metric name that a run has not logged)
     ├── Conflict                         409
     │   ├── SubscriptionAlreadyExists ├── ResourceGroupAlreadyExists
     │   ├── WorkspaceAlreadyExists    ├── UserAlreadyExists
@@ -34,10 +36,13 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   itself), LastOwner (removing the last Owner at the root scope or of a subscription)
     │   RoleDefinitionAlreadyExists, RoleDefinitionInUse (assigned; delete with force),
     │   RoleDefinitionReadOnly (a built-in role)
+    │   RunNotWritable (a finished or deleted run), PropertyAlreadySet (write-once properties and
+    │   parameters), ExperimentArchived (no new runs), ExperimentDeleted (name taken by a deleted one)
     ├── ServiceUnavailable               503
     │   └── MasterKeyError               503  (the vault's master key is missing, malformed, unsafe or wrong)
     ├── VaultIntegrityError              500  (a stored secret or data key fails authentication: altered or moved)
-    └── ServiceUnreachable               (client side: no answer from the server)
+    ├── ServiceUnreachable               (client side: no answer from the server)
+    └── MetricsFlushTimeout              (client side: flush(timeout) ended with points still queued)
 """
 
 from __future__ import annotations
@@ -248,10 +253,44 @@ class SecretNotFound(NotFound):
     pass
 
 
+class ExperimentNotFound(NotFound):
+    """An experiment that the workspace does not have (or that was deleted)."""
+
+
+class RunNotFound(NotFound):
+    """A run id that the workspace does not have."""
+
+
+class RunNotWritable(Conflict):
+    """A finished (Completed, Failed, Canceled) or deleted run refuses logging and status changes."""
+
+
+class PropertyAlreadySet(Conflict):
+    """A write-once run property or parameter already holds a different value."""
+
+
+class ExperimentArchived(Conflict):
+    """An archived experiment takes no new runs until it is reactivated."""
+
+
+class ExperimentDeleted(Conflict):
+    """An experiment of that name was deleted: restore it or choose another name."""
+
+
 class ServiceUnreachable(MlyardError):
     """The client could not reach the server at all (raised by the SDK only)."""
 
     status = 503
+
+
+class MetricNotFound(NotFound):
+    """A metric name that the run has not logged."""
+
+
+class MetricsFlushTimeout(MlyardError):
+    """``flush(timeout=...)`` ran out of time with points still queued (raised by the SDK only)."""
+
+    status = 504
 
 
 def error_class(code: str) -> type[MlyardError]:

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlyard.core.errors import (
     InvalidConfig,
@@ -29,6 +29,9 @@ from mlyard.sdk.client import Client, workspace_path
 from mlyard.sdk.config import CONFIG_CANDIDATES, WorkspaceConfig, find_config, load_config, write_config
 from mlyard.sdk.datastore import Datastore
 from mlyard.sdk.keyvault import Keyvault
+
+if TYPE_CHECKING:
+    from mlyard.sdk.experiment import Experiment
 
 
 class Workspace:
@@ -262,6 +265,13 @@ class Workspace:
     @property
     def datastores(self) -> dict[str, Datastore]:
         return {d.name: d for d in Datastore.list(self)}
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        """The workspace's active experiments by name."""
+        from mlyard.sdk.experiment import Experiment
+
+        return {e.name: e for e in Experiment.list(self)}
 
     def get_default_datastore(self) -> Datastore:
         return Datastore.get_default(self)

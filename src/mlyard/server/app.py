@@ -17,11 +17,14 @@ from mlyard.server.routers import (
     auth,
     datastores,
     deployments,
+    experiments,
     groups,
     health,
+    metrics,
     permissions,
     role_assignments,
     role_definitions,
+    runs,
     service_principals,
     subscriptions,
     users,
@@ -50,6 +53,9 @@ ROUTERS = (
     role_definitions.router,
     role_assignments.router,
     permissions.router,
+    metrics.router,
+    experiments.router,
+    runs.router,
 )
 
 

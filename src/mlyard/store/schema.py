@@ -10,8 +10,10 @@ import mlyard.store.datastores
 import mlyard.store.deployments
 import mlyard.store.hierarchy
 import mlyard.store.identity
+import mlyard.store.metrics
 import mlyard.store.principals
 import mlyard.store.rbac
+import mlyard.store.tracking
 import mlyard.store.vault
 from mlyard.store.base import Base
 
@@ -21,8 +23,10 @@ TABLE_MODULES = (
     mlyard.store.deployments,
     mlyard.store.hierarchy,
     mlyard.store.identity,
+    mlyard.store.metrics,
     mlyard.store.principals,
     mlyard.store.rbac,
+    mlyard.store.tracking,
     mlyard.store.vault,
 )
 METADATA = Base.metadata

@@ -1,0 +1,77 @@
+"""``mlyard run list|show|cancel``: the runs of a workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlyard.cli.context import Context, ResourceGroupOption, SubscriptionOption, WorkspaceNameOption
+from mlyard.cli.output import Columns, OutputFormat, OutputOption, note, render
+from mlyard.core.entities.tracking import RunStatus
+from mlyard.sdk.run import get_run, list_workspace_runs
+
+app = typer.Typer(help="Runs: the run history of a workspace's experiments.", no_args_is_help=True)
+
+RunIdArgument = Annotated[str, typer.Argument(help="The run's id.", show_default=False)]
+LIST_COLUMNS: Columns = (
+    ("runId", "Run id"),
+    ("experimentName", "Experiment"),
+    ("runNumber", "#"),
+    ("displayName", "Name"),
+    ("status", "Status"),
+    ("startTimeUtc", "Started"),
+    ("endTimeUtc", "Ended"),
+)
+SHOW_COLUMNS: Columns = (
+    *LIST_COLUMNS,
+    ("runType", "Type"),
+    ("parentRunId", "Parent"),
+    ("tags", "Tags"),
+    ("properties", "Properties"),
+    ("params", "Parameters"),
+    ("error", "Error"),
+)
+
+
+@app.command("list")
+def list_(
+    experiment: Annotated[str | None, typer.Option("--experiment", "-e", help="Only this experiment's runs.")] = None,
+    status: Annotated[RunStatus | None, typer.Option("--status", help="Only runs in this status.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="At most this many runs (newest first).")] = 50,
+    workspace_name: WorkspaceNameOption = None,
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """List runs, newest first."""
+    ws = Context.load().workspace(workspace_name, resource_group, subscription)
+    found = list(list_workspace_runs(ws, experiment, status.value if status else None, top))
+    render(found, output, LIST_COLUMNS)
+
+
+@app.command("show")
+def show(
+    run_id: RunIdArgument,
+    workspace_name: WorkspaceNameOption = None,
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show one run: status, times, tags, properties, parameters, error."""
+    ws = Context.load().workspace(workspace_name, resource_group, subscription)
+    render(get_run(ws, run_id).get_details(), output, SHOW_COLUMNS)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: RunIdArgument,
+    workspace_name: WorkspaceNameOption = None,
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+) -> None:
+    """Cancel a run that has not finished."""
+    ws = Context.load().workspace(workspace_name, resource_group, subscription)
+    run = get_run(ws, run_id)
+    run.cancel()
+    note(f"Canceled run '{run.id}' (experiment '{run.experiment.name}', number {run.number}).")

@@ -1,0 +1,316 @@
+"""``azureml.core.Run`` over mlyard's REST API: one run of an experiment.
+
+Logging methods (``log``, ``log_list``, ..., ``get_metrics``, ``flush``) come from
+:class:`~mlyard.sdk.run_metrics.RunMetricsMixin`; this module holds the run's record, tags,
+properties, children and lifecycle. ``complete()``, ``fail()`` and ``cancel()`` flush queued
+metrics first, so that nothing logged is lost when the run finishes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from mlyard.core.entities.tracking import RunStatus
+from mlyard.core.errors import RunNotFound, ValidationError
+from mlyard.sdk.client import seg
+from mlyard.sdk.run_metrics import RunMetricsMixin
+
+if TYPE_CHECKING:
+    from mlyard.sdk.experiment import Experiment
+    from mlyard.sdk.offline_run import OfflineRun
+    from mlyard.sdk.workspace import Workspace
+
+# What a job runner sets so that Run.get_context() finds the submitted run.
+CONTEXT_VARIABLES = (
+    "MLYARD_RUN_ID",
+    "MLYARD_ENDPOINT",
+    "MLYARD_TOKEN",
+    "MLYARD_SUBSCRIPTION_ID",
+    "MLYARD_RESOURCE_GROUP",
+    "MLYARD_WORKSPACE_NAME",
+)
+Filter = str | Mapping[str, str] | builtins.list[str] | None
+
+
+def filter_params(values: Filter) -> builtins.list[str] | None:
+    """Azure's tag/property filters as query values: 'key' (any value) or 'key=value'."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, Mapping):
+        return [f"{k}={v}" for k, v in values.items()]
+    return [str(v) for v in values]
+
+
+class Run(RunMetricsMixin):
+    """A run: ``Run(experiment, run_id)`` reads an existing one; ``exp.start_logging()`` starts one."""
+
+    def __init__(self, experiment: Experiment, run_id: str, _details: dict[str, Any] | None = None) -> None:
+        self.experiment = experiment
+        self.id = run_id
+        self._client = experiment.workspace._client
+        self._path = f"{experiment.workspace._path}/runs/{seg(run_id)}"
+        details = _details if _details is not None else self._client.get(self._path)
+        if details["experimentName"].lower() != experiment.name.lower():
+            raise RunNotFound(
+                f"Run '{run_id}' belongs to experiment '{details['experimentName']}', not '{experiment.name}'.",
+                target="runId",
+            )
+        self._details: dict[str, Any] = details
+
+    # -- getting runs ----------------------------------------------------------------------
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> Run | OfflineRun:
+        """The run that mlyard started this script for (from its environment variables), else an
+        offline run that prints metrics and writes them under ./outputs/offline-run/."""
+        env = {name: os.environ.get(name, "") for name in CONTEXT_VARIABLES}
+        if all(env.values()):
+            from mlyard.sdk.authentication import TokenAuthentication
+            from mlyard.sdk.experiment import Experiment
+            from mlyard.sdk.workspace import Workspace
+
+            ws = Workspace(
+                env["MLYARD_SUBSCRIPTION_ID"],
+                env["MLYARD_RESOURCE_GROUP"],
+                env["MLYARD_WORKSPACE_NAME"],
+                auth=TokenAuthentication(env["MLYARD_TOKEN"]),
+                endpoint=env["MLYARD_ENDPOINT"],
+                _disable_service_check=True,
+            )
+            details = ws._client.get(f"{ws._path}/runs/{seg(env['MLYARD_RUN_ID'])}")
+            return cls(Experiment(ws, details["experimentName"]), details["runId"], _details=details)
+        if not allow_offline:
+            missing = ", ".join(k for k, v in env.items() if not v)
+            raise ValidationError(
+                f"This script was not started by mlyard (missing {missing}) and allow_offline=False: "
+                "submit it as a run, or allow an offline run.",
+                target="allow_offline",
+            )
+        from mlyard.sdk.offline_run import OfflineRun
+
+        return OfflineRun()
+
+    @staticmethod
+    def list(
+        experiment: Experiment,
+        type: str | None = None,
+        tags: Filter = None,
+        properties: Filter = None,
+        status: str | None = None,
+        include_children: bool = False,
+        _parent_run_id: str | None = None,
+    ) -> Iterator[Run]:
+        """The experiment's runs, newest first; pages are fetched as the iteration goes."""
+        client = experiment.workspace._client
+        cursor: str | None = None
+        while True:
+            page = client.get(
+                experiment._path + "/runs",
+                type=type,
+                tag=filter_params(tags),
+                property=filter_params(properties),
+                status=status,
+                includeChildren=str(include_children).lower(),
+                cursor=cursor,
+                top=200,
+            )
+            for details in page["value"]:
+                yield Run(experiment, details["runId"], _details=details)
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return
+
+    # -- the record --------------------------------------------------------------------------
+
+    def _adopt(self, details: dict[str, Any]) -> Run:
+        self._details = details
+        return self
+
+    def _patch(self, body: dict[str, Any]) -> Run:
+        return self._adopt(self._client.patch(self._path, body))
+
+    def _refresh(self) -> dict[str, Any]:
+        self._adopt(self._client.get(self._path))
+        return self._details
+
+    @property
+    def number(self) -> int:
+        return int(self._details["runNumber"])
+
+    @property
+    def display_name(self) -> str | None:
+        name = self._details.get("displayName")
+        return str(name) if name is not None else None
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        self._patch({"displayName": value})
+
+    @property
+    def status(self) -> str:
+        """The status when last read; ``get_status()`` asks the server."""
+        return str(self._details["status"])
+
+    @property
+    def type(self) -> str:
+        return str(self._details["runType"])
+
+    @property
+    def parent(self) -> Run | None:
+        parent_id = self._details.get("parentRunId")
+        return Run(self.experiment, parent_id) if parent_id else None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._details["tags"])
+
+    @property
+    def properties(self) -> dict[str, str]:
+        return dict(self._details["properties"])
+
+    def get_status(self) -> str:
+        return str(self._refresh()["status"])
+
+    def get_details(self) -> dict[str, Any]:
+        """Azure-like keys: runId, runNumber, displayName, status, startTimeUtc, endTimeUtc,
+        properties, tags, error, parentRunId, experimentName, ..."""
+        return dict(self._refresh())
+
+    def get_tags(self) -> dict[str, str]:
+        return dict(self._refresh()["tags"])
+
+    def get_properties(self) -> dict[str, str]:
+        return dict(self._refresh()["properties"])
+
+    # -- tags and properties -----------------------------------------------------------------
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Add or change tags; tags can change at any time, even after the run finished."""
+        self._patch({"tags": {k: "" if v is None else str(v) for k, v in tags.items()}})
+
+    def tag(self, key: str, value: str | None = None) -> None:
+        self.set_tags({key: value})
+
+    def remove_tags(self, tags: builtins.list[str] | str) -> None:
+        self._patch({"removeTags": [tags] if isinstance(tags, str) else list(tags)})
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Add write-once properties: setting a key again to another value raises PropertyAlreadySet."""
+        body = {"properties": {k: str(v) for k, v in properties.items()}}
+        self._adopt(self._client.post(self._path + "/properties", body))
+
+    # -- children ----------------------------------------------------------------------------
+
+    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: str | None = None) -> Run:
+        """Start a child run (Running from now) in this run's experiment."""
+        if run_id is not None:
+            raise ValidationError("Run ids are made by the server: leave run_id out.", target="run_id")
+        return self.create_children(1, _names=[name])[0]
+
+    def create_children(
+        self, count: int | None = None, _names: builtins.list[str | None] | None = None
+    ) -> builtins.list[Run]:
+        """Start ``count`` child runs at once (consecutive run numbers)."""
+        made = self._client.post(self._path + "/children", {"count": count or 1, "displayNames": _names or []})
+        return [Run(self.experiment, d["runId"], _details=d) for d in made]
+
+    def get_children(self, recursive: bool = False) -> Iterator[Run]:
+        """The direct children (and theirs with ``recursive``), newest first."""
+        for details in self._client.get(self._path + "/children"):
+            child = Run(self.experiment, details["runId"], _details=details)
+            yield child
+            if recursive:
+                yield from child.get_children(recursive=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def complete(self, _set_status: bool = True) -> None:
+        """Flush queued metrics, then mark the run Completed."""
+        self.flush()
+        if _set_status:
+            self._patch({"status": RunStatus.COMPLETED.value})
+
+    def fail(
+        self, error_details: BaseException | str | None = None, error_code: str | None = None, _set_status: bool = True
+    ) -> None:
+        """Flush queued metrics, then mark the run Failed with the error's code and message."""
+        self.flush()
+        if not _set_status:
+            return
+        body: dict[str, Any] = {"status": RunStatus.FAILED.value}
+        if error_details is not None or error_code is not None:
+            code = error_code or (
+                type(error_details).__name__ if isinstance(error_details, BaseException) else "UserError"
+            )
+            body["error"] = {"code": code, "message": "" if error_details is None else str(error_details)}
+        self._patch(body)
+
+    def cancel(self) -> None:
+        """Flush queued metrics, then mark the run Canceled."""
+        self.flush()
+        self._patch({"status": RunStatus.CANCELED.value})
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, exc_type: builtins.type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # A run finished inside the block (complete() called by hand) is left as it is.
+        if RunStatus(self.status).terminal:
+            self.flush()
+            return
+        if exc is not None:
+            self.fail(error_details=exc)
+        else:
+            self.complete()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"Run(Experiment: {self.experiment.name}, Id: {self.id}, Type: {self.type}, Status: {self.status})"
+
+
+def get_run(workspace: Workspace, run_id: str) -> Run:
+    """A run of the workspace by its id alone (its experiment is read from the run)."""
+    from mlyard.sdk.experiment import Experiment
+
+    details = workspace._client.get(f"{workspace._path}/runs/{seg(run_id)}")
+    return Run(Experiment(workspace, details["experimentName"]), details["runId"], _details=details)
+
+
+def list_workspace_runs(
+    workspace: Workspace,
+    experiment_name: str | None = None,
+    status: str | None = None,
+    top: int | None = None,
+    include_children: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """The workspace's runs (of one experiment when named) as the server's records, newest first."""
+    cursor: str | None = None
+    left = top
+    while left is None or left > 0:
+        page = workspace._client.get(
+            workspace._path + "/runs",
+            experimentName=experiment_name,
+            status=status,
+            includeChildren=str(include_children).lower(),
+            cursor=cursor,
+            top=min(left, 1000) if left is not None else 200,
+        )
+        yield from page["value"]
+        if left is not None:
+            left -= len(page["value"])
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return

@@ -1,0 +1,183 @@
+"""Runs: create in an experiment, list newest first with keyset paging, read, change, children,
+write-once properties and parameters, soft delete and restore."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from mlyard.api.tracking import ChildrenCreate, ParamsLog, PropertiesAdd, RunCreate, RunOut, RunPageOut, RunPatch
+from mlyard.core import actions as A
+from mlyard.core.entities.tracking import Run, RunPage, RunStatus, RunType
+from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.server.routers.experiments import EXPERIMENTS, WS, where
+from mlyard.services import run_changes, runs
+from mlyard.services.platform import Platform
+
+
+def _workspace_path(subscriptionId: str, resourceGroupName: str, workspaceName: str) -> None:
+    """Declares the workspace's path parameters once for every route (Authorize reads them)."""
+
+
+router = APIRouter(prefix="/api/v1", tags=["runs"], dependencies=[Depends(_workspace_path)])
+RUNS = WS + "/runs"
+ONE = RUNS + "/{runId}"
+Read = Annotated[AuthContext, authorize(A.RUNS_READ)]
+Write = Annotated[AuthContext, authorize(A.RUNS_WRITE)]
+Delete = Annotated[AuthContext, authorize(A.RUNS_DELETE)]
+Statuses = Annotated[list[RunStatus] | None, Query(alias="status", description="Repeat for several.")]
+Tags = Annotated[list[str] | None, Query(alias="tag", description="'key' (any value) or 'key=value'; repeatable.")]
+Props = Annotated[list[str] | None, Query(alias="property", description="'key' or 'key=value'; repeatable.")]
+Top = Annotated[int, Query(ge=1, le=runs.MAX_PAGE)]
+
+
+def run_out(r: Run) -> RunOut:
+    return RunOut(
+        run_id=r.id,
+        experiment_id=r.experiment_id,
+        experiment_name=r.experiment_name,
+        run_number=r.number,
+        display_name=r.display_name,
+        status=r.status,
+        run_type=r.run_type,
+        parent_run_id=r.parent_run_id,
+        created_by=r.created_by,
+        created_utc=r.created_at,
+        start_time_utc=r.started_at,
+        end_time_utc=r.ended_at,
+        tags=r.tags,
+        properties=r.properties,
+        params=r.params,
+        error=r.error,
+        deleted_utc=r.deleted_at,
+    )
+
+
+def page_out(page: RunPage) -> RunPageOut:
+    return RunPageOut(value=[run_out(r) for r in page.runs], next_cursor=page.next_cursor)
+
+
+def _pairs(values: list[str] | None) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for text in values or []:
+        key, sep, value = text.partition("=")
+        out[key] = value if sep else None
+    return out
+
+
+def _list(
+    platform: Platform,
+    auth: AuthContext,
+    experiment: str | None,
+    status: list[RunStatus] | None,
+    type_: RunType | None,
+    tag: list[str] | None,
+    prop: list[str] | None,
+    include_children: bool,
+    include_deleted: bool,
+    cursor: str | None,
+    top: int,
+) -> RunPageOut:
+    page = runs.list_runs(
+        platform, *where(auth), experiment_name=experiment, statuses=status or (), run_type=type_,
+        tags=_pairs(tag), properties=_pairs(prop), include_children=include_children,
+        include_deleted=include_deleted, cursor=cursor, top=top,
+    )  # fmt: skip
+    return page_out(page)
+
+
+@router.get(EXPERIMENTS + "/{experimentName}/runs", response_model=RunPageOut)
+def list_experiment_runs(
+    experimentName: str,
+    auth: Read,
+    platform: PlatformDep,
+    status: Statuses = None,
+    type: Annotated[RunType | None, Query()] = None,
+    tag: Tags = None,
+    property: Props = None,
+    includeChildren: bool = False,
+    includeDeleted: bool = False,
+    cursor: str | None = None,
+    top: Top = 100,
+) -> RunPageOut:
+    return _list(
+        platform, auth, experimentName, status, type, tag, property, includeChildren, includeDeleted, cursor, top
+    )
+
+
+@router.get(RUNS, response_model=RunPageOut)
+def list_workspace_runs(
+    auth: Read,
+    platform: PlatformDep,
+    experimentName: str | None = None,
+    status: Statuses = None,
+    type: Annotated[RunType | None, Query()] = None,
+    tag: Tags = None,
+    property: Props = None,
+    includeChildren: bool = False,
+    includeDeleted: bool = False,
+    cursor: str | None = None,
+    top: Top = 100,
+) -> RunPageOut:
+    return _list(
+        platform, auth, experimentName, status, type, tag, property, includeChildren, includeDeleted, cursor, top
+    )
+
+
+@router.post(EXPERIMENTS + "/{experimentName}/runs", response_model=RunOut, status_code=201)
+def create_run(experimentName: str, body: RunCreate, auth: Write, platform: PlatformDep) -> RunOut:
+    """Start an interactive run (Running from now); the experiment is created when missing."""
+    made = runs.create_run(
+        platform, auth.principal, *where(auth), experimentName, display_name=body.display_name,
+        tags=body.tags, properties=body.properties, parent_run_id=body.parent_run_id,
+    )  # fmt: skip
+    return run_out(made)
+
+
+@router.get(ONE, response_model=RunOut)
+def get_run(runId: str, auth: Read, platform: PlatformDep) -> RunOut:
+    return run_out(runs.get_run(platform, *where(auth), runId))
+
+
+@router.patch(ONE, response_model=RunOut)
+def update_run(runId: str, body: RunPatch, auth: Write, platform: PlatformDep) -> RunOut:
+    changed = run_changes.update_run(
+        platform, *where(auth), runId, status=body.status, error=body.error,
+        display_name=body.display_name, tags=body.tags, remove_tags=body.remove_tags,
+    )  # fmt: skip
+    return run_out(changed)
+
+
+@router.delete(ONE, response_model=RunOut)
+def delete_run(runId: str, auth: Delete, platform: PlatformDep) -> RunOut:
+    return run_out(run_changes.delete_run(platform, *where(auth), runId))
+
+
+@router.post(ONE + "/restore", response_model=RunOut)
+def restore_run(runId: str, auth: Write, platform: PlatformDep) -> RunOut:
+    return run_out(run_changes.restore_run(platform, *where(auth), runId))
+
+
+@router.post(ONE + "/properties", response_model=RunOut)
+def add_properties(runId: str, body: PropertiesAdd, auth: Write, platform: PlatformDep) -> RunOut:
+    return run_out(run_changes.add_properties(platform, *where(auth), runId, body.properties))
+
+
+@router.post(ONE + "/params", response_model=RunOut)
+def log_params(runId: str, body: ParamsLog, auth: Write, platform: PlatformDep) -> RunOut:
+    return run_out(run_changes.log_params(platform, *where(auth), runId, body.params))
+
+
+@router.get(ONE + "/children", response_model=list[RunOut])
+def get_children(runId: str, auth: Read, platform: PlatformDep) -> list[RunOut]:
+    return [run_out(r) for r in runs.get_children(platform, *where(auth), runId)]
+
+
+@router.post(ONE + "/children", response_model=list[RunOut], status_code=201)
+def create_children(runId: str, body: ChildrenCreate, auth: Write, platform: PlatformDep) -> list[RunOut]:
+    made = runs.create_children(
+        platform, auth.principal, *where(auth), runId, count=body.count,
+        display_names=body.display_names, tags=body.tags,
+    )  # fmt: skip
+    return [run_out(r) for r in made]

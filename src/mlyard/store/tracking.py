@@ -1,0 +1,299 @@
+"""Tables and repository of experiments and runs.
+
+Tags, parameters and properties of a run live in key/value tables keyed by (run_id, key),
+not in a JSON column, because run search filters on them. Everything hangs off its workspace
+with ``ON DELETE CASCADE``, so that deleting a workspace removes its run history in the same
+statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from mlyard.core.entities.tracking import Experiment, Run, RunStatus, RunType
+from mlyard.core.names import name_key
+from mlyard.store.base import Base
+
+RUN_ID_LENGTH = 32
+KEY_LENGTH = 250
+
+
+class ExperimentRow(Base):
+    __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("workspace_id", "name_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(255))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[dict[str, str]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+    def to_entity(self) -> Experiment:
+        return Experiment(
+            id=self.id,
+            workspace_id=self.workspace_id,
+            name=self.name,
+            archived=self.archived,
+            tags=dict(self.tags),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            deleted_at=self.deleted_at,
+        )
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "number"),
+        Index("ix_runs_workspace_id_created_at", "workspace_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str | None]
+    status: Mapped[str] = mapped_column(String(32))
+    run_type: Mapped[str] = mapped_column(String(32))
+    parent_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    error: Mapped[dict[str, Any] | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class RunTagRow(Base):
+    __tablename__ = "run_tags"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunParamRow(Base):
+    __tablename__ = "run_params"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunPropertyRow(Base):
+    __tablename__ = "run_properties"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+KeyValueRow = type[RunTagRow] | type[RunParamRow] | type[RunPropertyRow]
+
+
+class TrackingRepository:
+    """Reads and writes experiments and runs; callers own the transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # experiments
+    def get_experiment(
+        self, workspace_id: str, name: str, *, include_deleted: bool = False, for_update: bool = False
+    ) -> Experiment | None:
+        query = select(ExperimentRow).where(
+            ExperimentRow.workspace_id == workspace_id, ExperimentRow.name_key == name_key(name)
+        )
+        if not include_deleted:
+            query = query.where(ExperimentRow.deleted_at.is_(None))
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.scalar(query)
+        return row.to_entity() if row else None
+
+    def lock_experiment(self, experiment_id: str) -> Experiment | None:
+        """Lock the experiment's row, which serializes the run numbering of one experiment on
+        PostgreSQL (SQLite's BEGIN IMMEDIATE serializes every writer already)."""
+        row = self.session.scalar(select(ExperimentRow).where(ExperimentRow.id == experiment_id).with_for_update())
+        return row.to_entity() if row else None
+
+    def list_experiments(self, workspace_id: str, archived: bool | None = None) -> list[Experiment]:
+        query = select(ExperimentRow).where(
+            ExperimentRow.workspace_id == workspace_id, ExperimentRow.deleted_at.is_(None)
+        )
+        if archived is not None:
+            query = query.where(ExperimentRow.archived.is_(archived))
+        return [r.to_entity() for r in self.session.scalars(query.order_by(ExperimentRow.name_key))]
+
+    def add_experiment(self, row: ExperimentRow) -> Experiment:
+        self.session.add(row)
+        self.session.flush()
+        return row.to_entity()
+
+    def update_experiment(self, experiment_id: str, **values: Any) -> None:
+        self.session.execute(
+            update(ExperimentRow)
+            .where(ExperimentRow.id == experiment_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    # runs
+    def next_run_number(self, experiment_id: str) -> int:
+        # Deleted runs count: a run number never names two runs.
+        highest = self.session.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment_id))
+        return int(highest or 0) + 1
+
+    def add_run(self, row: RunRow, tags: Mapping[str, str], properties: Mapping[str, str]) -> None:
+        self.session.add(row)
+        self.session.flush()
+        self.set_values(RunTagRow, row.id, tags)
+        self.set_values(RunPropertyRow, row.id, properties)
+
+    def get_run(self, workspace_id: str, run_id: str, *, for_update: bool = False) -> Run | None:
+        query = select(RunRow).where(RunRow.workspace_id == workspace_id, RunRow.id == run_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.scalar(query)
+        return self._hydrate([row])[0] if row else None
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        self.session.execute(
+            update(RunRow).where(RunRow.id == run_id).values(**values).execution_options(synchronize_session=False)
+        )
+
+    def list_runs(
+        self,
+        workspace_id: str,
+        *,
+        experiment_id: str | None = None,
+        parent_run_id: str | None = None,
+        include_children: bool = False,
+        statuses: Sequence[RunStatus] = (),
+        run_type: RunType | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        include_deleted: bool = False,
+        after: tuple[Any, ...] | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        """Newest first: by run number within one experiment, else by creation time. ``after`` is
+        the sort key of the last run of the previous page (keyset paging)."""
+        where: list[ColumnElement[bool]] = [RunRow.workspace_id == workspace_id]
+        if experiment_id is not None:
+            where.append(RunRow.experiment_id == experiment_id)
+        if parent_run_id is not None:
+            where.append(RunRow.parent_run_id == parent_run_id)
+        elif not include_children:
+            where.append(RunRow.parent_run_id.is_(None))
+        if statuses:
+            where.append(RunRow.status.in_([s.value for s in statuses]))
+        if run_type is not None:
+            where.append(RunRow.run_type == run_type.value)
+        if not include_deleted:
+            where.append(RunRow.deleted_at.is_(None))
+        where += [_has(RunTagRow, k, v) for k, v in (tags or {}).items()]
+        where += [_has(RunPropertyRow, k, v) for k, v in (properties or {}).items()]
+        by_number = experiment_id is not None
+        if after is not None:
+            if by_number:
+                where.append(RunRow.number < after[0])
+            else:
+                when, last_id = after
+                where.append(or_(RunRow.created_at < when, and_(RunRow.created_at == when, RunRow.id < last_id)))
+        order = [RunRow.number.desc()] if by_number else [RunRow.created_at.desc(), RunRow.id.desc()]
+        rows = list(self.session.scalars(select(RunRow).where(*where).order_by(*order).limit(limit)))
+        return self._hydrate(rows)
+
+    # key/value tables
+    def values(self, table: KeyValueRow, run_id: str) -> dict[str, str]:
+        rows = self.session.execute(select(table.key, table.value).where(table.run_id == run_id).order_by(table.key))
+        return {k: v for k, v in rows}
+
+    def set_values(self, table: KeyValueRow, run_id: str, values: Mapping[str, str]) -> None:
+        """Insert or replace each key's value (the caller enforces write-once where it applies)."""
+        if not values:
+            return
+        self.session.execute(delete(table).where(table.run_id == run_id, table.key.in_(list(values))))
+        self.session.add_all([table(run_id=run_id, key=k, value=v) for k, v in values.items()])
+        self.session.flush()
+
+    def remove_values(self, table: KeyValueRow, run_id: str, keys: Iterable[str]) -> None:
+        self.session.execute(delete(table).where(table.run_id == run_id, table.key.in_(list(keys))))
+
+    def _hydrate(self, rows: Sequence[RunRow]) -> list[Run]:
+        """Entities with their experiment names and key/values, in four queries for any page."""
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        names: dict[str, str] = {
+            exp_id: name
+            for exp_id, name in self.session.execute(
+                select(ExperimentRow.id, ExperimentRow.name).where(
+                    ExperimentRow.id.in_({r.experiment_id for r in rows})
+                )
+            )
+        }
+        kv: dict[KeyValueRow, dict[str, dict[str, str]]] = {}
+        for table in (RunTagRow, RunParamRow, RunPropertyRow):
+            found: dict[str, dict[str, str]] = {}
+            for run_id, key, value in self.session.execute(
+                select(table.run_id, table.key, table.value).where(table.run_id.in_(ids)).order_by(table.key)
+            ):
+                found.setdefault(run_id, {})[key] = value
+            kv[table] = found
+        return [
+            Run(
+                id=r.id,
+                workspace_id=r.workspace_id,
+                experiment_id=r.experiment_id,
+                experiment_name=names.get(r.experiment_id, ""),
+                number=r.number,
+                display_name=r.display_name,
+                status=RunStatus(r.status),
+                run_type=RunType(r.run_type),
+                parent_run_id=r.parent_run_id,
+                created_by=r.created_by,
+                created_at=r.created_at,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                tags=kv[RunTagRow].get(r.id, {}),
+                properties=kv[RunPropertyRow].get(r.id, {}),
+                params=kv[RunParamRow].get(r.id, {}),
+                error=dict(r.error) if r.error is not None else None,
+                deleted_at=r.deleted_at,
+            )
+            for r in rows
+        ]
+
+
+def _has(table: KeyValueRow, key: str, value: str | None) -> ColumnElement[bool]:
+    """The run has ``key`` (with ``value`` when given)."""
+    cond = [table.run_id == RunRow.id, table.key == key]
+    if value is not None:
+        cond.append(table.value == value)
+    return exists().where(*cond)
