@@ -161,6 +161,8 @@ def _run_case(case: Any, fuzz_server: RunningServer, fuzz_client: httpx.Client, 
         _ensure_hierarchy(fuzz_client)
 
 
+# One test for every operation of the API: its time grows with the routes, past the suite's 300 s.
+@pytest.mark.timeout(1200)
 @schema.parametrize()
 @settings(
     max_examples=DEFAULT_EXAMPLES,
@@ -175,6 +177,8 @@ def test_api_fuzz(
 
 
 @pytest.mark.slow
+# Its time grows with the number of operations (150 examples each): well past the suite's 300 s.
+@pytest.mark.timeout(2400)
 @schema.parametrize()
 @settings(
     max_examples=SLOW_EXAMPLES,
