@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from mlyard.api.base import RequestModel, WireModel
+from mlyard.api.metrics import LatestMetricOut
 from mlyard.core.entities.tracking import RunStatus, RunType
 
 
@@ -94,3 +95,26 @@ class RunOut(WireModel):
 class RunPageOut(WireModel):
     value: list[RunOut]
     next_cursor: str | None = None
+
+
+class RunSearch(RequestModel):
+    """MLflow's search: ``filter`` as ``metrics.accuracy > 0.9 and tags.team = 'vision'``,
+    ``orderBy`` as ``["metrics.accuracy DESC", "attributes.start_time"]``."""
+
+    experiment_names: list[str] | None = Field(default=None, max_length=100)
+    filter: str | None = Field(default=None, max_length=10_000)
+    order_by: list[str] | None = Field(default=None, max_length=20)
+    max_results: int = Field(default=100, ge=1, le=1000)
+    page_token: str | None = None
+    include_deleted: bool = False
+
+
+class FoundRunOut(RunOut):
+    """A run as a search answers it: with its latest metrics as well."""
+
+    metrics: list[LatestMetricOut]
+
+
+class RunSearchOut(WireModel):
+    runs: list[FoundRunOut]
+    next_page_token: str | None = None

@@ -13,7 +13,10 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── InvalidTemplate              400
     │   ├── InvalidConfig                400  (a malformed config.json or credentials file)
     │   ├── InvalidBlobPath              400
+    │   │   └── InvalidFileName          400  (a run file name that breaks a rule: '..', absolute, ...)
+    │   ├── ChecksumMismatch             400  (an upload whose sha256 is not the one the client sent)
     │   ├── InvalidScope                 400
+    │   ├── InvalidFilter                400  (a run search filter or order-by key, with its position)
     │   InvalidRoleDefinition (a bad action pattern, name or scope), RoleNotAssignable (outside its scopes)
     ├── AuthenticationError              401  AuthenticationFailed
     ├── AuthorizationError               403  AuthorizationFailed
@@ -27,6 +30,7 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── GroupNotFound          └── ServicePrincipalNotFound
     │   ExperimentNotFound, RunNotFound (tracking)
     │   MetricNotFound (a metric name that a run has not logged)
+    │   RunFileNotFound (a file name that a run does not have)
     ├── Conflict                         409
     │   ├── SubscriptionAlreadyExists ├── ResourceGroupAlreadyExists
     │   ├── WorkspaceAlreadyExists    ├── UserAlreadyExists
@@ -36,6 +40,7 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   itself), LastOwner (removing the last Owner at the root scope or of a subscription)
     │   RoleDefinitionAlreadyExists, RoleDefinitionInUse (assigned; delete with force),
     │   RoleDefinitionReadOnly (a built-in role)
+    │   RunFileAlreadyExists (an upload onto an existing name without overwrite)
     │   RunNotWritable (a finished or deleted run), PropertyAlreadySet (write-once properties and
     │   parameters), ExperimentArchived (no new runs), ExperimentDeleted (name taken by a deleted one)
     ├── ServiceUnavailable               503
@@ -100,6 +105,10 @@ class InvalidBlobPath(ValidationError):
 
 class InvalidScope(ValidationError):
     pass
+
+
+class InvalidFilter(ValidationError):
+    """A run search filter or order-by key that MLflow's grammar does not accept."""
 
 
 class AuthenticationError(MlyardError):
@@ -285,6 +294,22 @@ class ServiceUnreachable(MlyardError):
 
 class MetricNotFound(NotFound):
     """A metric name that the run has not logged."""
+
+
+class InvalidFileName(InvalidBlobPath):
+    """A run file name that is empty, absolute, leaves the run's folder or breaks another rule."""
+
+
+class ChecksumMismatch(ValidationError):
+    """An upload whose sha256 differs from the one the client announced: nothing was stored."""
+
+
+class RunFileNotFound(NotFound):
+    """A file name that the run does not have."""
+
+
+class RunFileAlreadyExists(Conflict):
+    """An upload onto a name the run already has, without ``overwrite=true``."""
 
 
 class MetricsFlushTimeout(MlyardError):

@@ -109,13 +109,26 @@ class Experiment:
         properties: str | Mapping[str, str] | builtins.list[str] | None = None,
         include_children: bool = False,
         status: str | None = None,
+        filter: str | None = None,
+        order_by: str | builtins.list[str] | None = None,
     ) -> Iterator[Run]:
         """The experiment's runs, newest first, fetched a page at a time as you iterate.
 
         ``tags``/``properties``: a key (any value), a list of keys, or a dict of key -> value.
+        ``filter``/``order_by``: MLflow's search grammar, searched on the server (``Run.search``);
+        given, they take every run of the experiment, children included, and the other
+        arguments are refused.
         """
         from mlyard.sdk.run import Run
 
+        if filter is not None or order_by is not None:
+            if type is not None or tags is not None or properties is not None or status is not None:
+                raise ValidationError(
+                    "Pass either filter/order_by or type/tags/properties/status: write them into the filter "
+                    "(\"tags.team = 'vision' and attributes.status = 'Completed'\").",
+                    target="filter",
+                )
+            return Run.search(self, filter=filter, order_by=order_by)
         return Run.list(
             self, type=type, tags=tags, properties=properties, include_children=include_children, status=status
         )

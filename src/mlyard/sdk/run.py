@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import RunNotFound, ValidationError
 from mlyard.sdk.client import seg
+from mlyard.sdk.run_files import RunFilesMixin
 from mlyard.sdk.run_metrics import RunMetricsMixin
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def filter_params(values: Filter) -> builtins.list[str] | None:
     return [str(v) for v in values]
 
 
-class Run(RunMetricsMixin):
+class Run(RunMetricsMixin, RunFilesMixin):
     """A run: ``Run(experiment, run_id)`` reads an existing one; ``exp.start_logging()`` starts one."""
 
     def __init__(self, experiment: Experiment, run_id: str, _details: dict[str, Any] | None = None) -> None:
@@ -125,6 +126,20 @@ class Run(RunMetricsMixin):
             cursor = page.get("nextCursor")
             if not cursor:
                 return
+
+    @staticmethod
+    def search(
+        workspace_or_experiment: Workspace | Experiment,
+        filter: str | None = None,
+        order_by: str | builtins.list[str] | None = None,
+        max_results: int | None = None,
+    ) -> Iterator[Run]:
+        """Runs matching MLflow's filter grammar (``"metrics.accuracy > 0.9 and tags.team = 'vision'"``),
+        in ``order_by`` order (``["metrics.accuracy DESC"]``; newest first by default), searched on
+        the server; pages are fetched as the iteration goes."""
+        from mlyard.sdk.run_search import search
+
+        return search(workspace_or_experiment, filter, order_by, max_results)
 
     # -- the record --------------------------------------------------------------------------
 

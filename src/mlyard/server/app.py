@@ -24,6 +24,7 @@ from mlyard.server.routers import (
     permissions,
     role_assignments,
     role_definitions,
+    run_files,
     runs,
     service_principals,
     subscriptions,
@@ -56,6 +57,7 @@ ROUTERS = (
     metrics.router,
     experiments.router,
     runs.router,
+    run_files.router,
 )
 
 

@@ -72,6 +72,8 @@ class MetricChunkRow(Base):
 
 class LatestMetricRow(Base):
     __tablename__ = "latest_metrics"
+    # Run search filters and sorts on a metric's latest value (revision 0007).
+    __table_args__ = (Index("ix_latest_metrics_key_value_run_id", "key", "value", "run_id"),)
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(MAX_NAME), primary_key=True)

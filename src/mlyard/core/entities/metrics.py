@@ -23,6 +23,7 @@ class JsonMetricKind(StrEnum):
     TABLE = "table"
     CONFUSION_MATRIX = "confusion_matrix"
     ACCURACY_TABLE = "accuracy_table"
+    IMAGE = "image"  # {"path": the run file holding the picture, "description": ...}
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from mlyard.api.tracking import ChildrenCreate, ParamsLog, PropertiesAdd, RunCreate, RunOut, RunPageOut, RunPatch
+from mlyard.api.metrics import LatestMetricOut, wire_float
+from mlyard.api.tracking import (
+    ChildrenCreate,
+    FoundRunOut,
+    ParamsLog,
+    PropertiesAdd,
+    RunCreate,
+    RunOut,
+    RunPageOut,
+    RunPatch,
+    RunSearch,
+    RunSearchOut,
+)
 from mlyard.core import actions as A
 from mlyard.core.entities.tracking import Run, RunPage, RunStatus, RunType
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.routers.experiments import EXPERIMENTS, WS, where
-from mlyard.services import run_changes, runs
+from mlyard.services import run_changes, run_search, runs
 from mlyard.services.platform import Platform
 
 
@@ -123,6 +135,29 @@ def list_workspace_runs(
     return _list(
         platform, auth, experimentName, status, type, tag, property, includeChildren, includeDeleted, cursor, top
     )
+
+
+@router.post(RUNS + "/search", response_model=RunSearchOut)
+def search_runs(body: RunSearch, auth: Read, platform: PlatformDep) -> RunSearchOut:
+    """MLflow's run search: filter, order, keyset pages; each run with its latest metrics."""
+    page = run_search.search_runs(
+        platform, *where(auth), experiment_names=body.experiment_names, filter=body.filter,
+        order_by=body.order_by, max_results=body.max_results, cursor=body.page_token,
+        include_deleted=body.include_deleted,
+    )  # fmt: skip
+    found = [
+        FoundRunOut(
+            **run_out(f.run).model_dump(),
+            metrics=[
+                LatestMetricOut(
+                    name=m.name, value=wire_float(m.value), step=m.step, timestamp=m.timestamp, count=m.count
+                )
+                for m in f.metrics.values()
+            ],
+        )
+        for f in page.runs
+    ]
+    return RunSearchOut(runs=found, next_page_token=page.next_cursor)
 
 
 @router.post(EXPERIMENTS + "/{experimentName}/runs", response_model=RunOut, status_code=201)

@@ -1,0 +1,27 @@
+"""Wire schemas of a run's files: what an upload answers and what a listing holds.
+
+Uploads and downloads carry the file's raw bytes, not JSON; the file's sha256 travels in the
+``X-Content-SHA256`` header (hex) both ways, and a download's ``ETag`` is that digest quoted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mlyard.api.base import WireModel
+
+SHA256_HEADER = "X-Content-SHA256"
+
+
+class RunFileOut(WireModel):
+    name: str
+    size: int
+    modified_utc: datetime
+    sha256: str | None = None
+
+
+class RunFileListOut(WireModel):
+    value: list[RunFileOut]
+
+
+__all__ = ["SHA256_HEADER", "RunFileListOut", "RunFileOut"]

@@ -1,0 +1,370 @@
+"""Azure ML's file methods of a run (``upload_file``, ``upload_folder``, ``download_files``, ...).
+
+Files stream both ways in 1 MiB chunks; no file is ever held whole in memory. Every upload
+announces its sha256 in ``X-Content-SHA256`` and the server refuses a body that does not
+match; every download is hashed as it is written and checked against the server's digest.
+
+An upload must announce its digest before its body, and httpx cannot send trailing headers,
+so a *stream* (an open file object) is first copied in chunks into a temporary file while
+being hashed, then sent from there; a *path* is simply read twice (hash, then send).
+
+Downloads land in a temporary file beside the target and are renamed into place once
+verified, so a failed or corrupted transfer never leaves a partial file under the real name.
+Many files go through a small thread pool (:data:`PARALLEL_TRANSFERS`), which is what makes
+a folder of a thousand small files quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from mlyard.api.run_files import SHA256_HEADER
+from mlyard.core.errors import (
+    AuthenticationError,
+    ChecksumMismatch,
+    InvalidFileName,
+    RunFileAlreadyExists,
+    ServiceUnreachable,
+    ValidationError,
+    error_from_body,
+)
+from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.sdk.client import Client, seg
+
+CHUNK = 1024 * 1024
+PARALLEL_TRANSFERS = 8
+IMAGES_FOLDER = "outputs/images"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_MAX_IMAGE_ATTEMPTS = 100
+
+Progress = Callable[[str], None]
+"""Called with each file's name once it has been transferred (the CLI draws a progress bar)."""
+
+PathLike = str | os.PathLike[str]
+
+
+def check_file_name(name: object) -> str:
+    """The same rule as the server's, checked before a byte is sent."""
+    problem = file_name_problem(name)
+    if problem is not None:
+        raise InvalidFileName(describe_bad_name(name, problem), target="name")
+    assert isinstance(name, str)
+    return name
+
+
+def _quote_name(name: str) -> str:
+    # Each segment escaped; '.' kept literal would be fine for valid names, which never have '.' segments.
+    return "/".join(seg(part) for part in name.split("/"))
+
+
+def _sha256_of_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _chunks_of(handle: IO[bytes]) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+def _raise_for(client: Client, response: httpx.Response) -> None:
+    """Raise the server's error as its core class (the body is read first when streamed)."""
+    if response.status_code < 400:
+        return
+    response.read()
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    error = error_from_body(response.status_code, body)
+    if isinstance(error, AuthenticationError) and not client.has_token:
+        error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
+    raise error
+
+
+def _unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable:
+    return ServiceUnreachable(
+        f"Lost the mlyard server at {client.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
+        "is it running? The transfer can be repeated."
+    )
+
+
+def _run_all(fn: Callable[[Any], Any], items: Sequence[Any], timeout: float | None = None) -> list[Any]:
+    """``fn`` over ``items`` in the thread pool; results in order; the first failure is raised."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS, thread_name_prefix="mlyard-files") as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        done, pending = wait(futures, timeout=timeout, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        failed = next((f for f in futures if f in done and f.exception() is not None), None)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]  # checked not None just above
+        if pending:
+            raise TimeoutError(f"{len(pending)} of {len(items)} file transfers did not finish within {timeout} s.")
+        return [f.result() for f in futures]
+
+
+class RunFilesMixin:
+    """File methods of ``Run``, which sets ``_client`` and ``_path`` (``.../runs/{runId}``)."""
+
+    _client: Client
+    _path: str
+    _image_counts_: dict[str, int] | None = None
+
+    def _file_path(self, name: str) -> str:
+        return f"{self._path}/files/{_quote_name(check_file_name(name))}"
+
+    # -- uploading -----------------------------------------------------------------------
+
+    def _put(self, name: str, handle: IO[bytes], size: int, sha256: str, overwrite: bool) -> dict[str, Any]:
+        headers = {"Content-Length": str(size), SHA256_HEADER: sha256, "Content-Type": "application/octet-stream"}
+        params = {"overwrite": "true"} if overwrite else None
+        try:
+            response = self._client._http.put(
+                self._file_path(name), content=_chunks_of(handle), headers=headers, params=params
+            )
+        except httpx.TransportError as exc:
+            raise _unreachable(self._client, exc) from None
+        _raise_for(self._client, response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def upload_file(
+        self,
+        name: str,
+        path_or_stream: PathLike | IO[bytes],
+        datastore_name: str | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        """Upload a local file (a path) or a binary stream as the run's file ``name``.
+
+        A name the run already has is refused (``RunFileAlreadyExists``) unless ``overwrite``.
+        Answers the stored file: ``{"name", "size", "modifiedUtc", "sha256"}``.
+        """
+        check_file_name(name)
+        if isinstance(path_or_stream, str | os.PathLike):
+            path = Path(path_or_stream)
+            if not path.is_file():
+                raise FileNotFoundError(f"Cannot upload '{path}' as '{name}': no such file.")
+            sha256 = _sha256_of_path(path)
+            with path.open("rb") as handle:
+                return self._put(name, handle, os.fstat(handle.fileno()).st_size, sha256, overwrite)
+        # A stream is spooled (hashed on the way) so that its digest can lead the request.
+        digest = hashlib.sha256()
+        with tempfile.TemporaryFile(prefix="mlyard-upload-") as spool:
+            for chunk in _chunks_of(path_or_stream):
+                if not isinstance(chunk, bytes | bytearray | memoryview):
+                    raise TypeError(f"Cannot upload '{name}': the stream must be binary (open it with 'rb').")
+                digest.update(chunk)
+                spool.write(chunk)
+            size = spool.tell()
+            spool.seek(0)
+            return self._put(name, spool, size, digest.hexdigest(), overwrite)
+
+    def upload_files(
+        self,
+        names: Sequence[str],
+        paths: Sequence[PathLike],
+        return_artifacts: bool = False,
+        timeout_seconds: float | None = None,
+        datastore_name: str | None = None,
+        *,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """Upload ``paths[i]`` as ``names[i]``, several at a time; the stored files if ``return_artifacts``."""
+        if len(names) != len(paths):
+            raise ValidationError(f"upload_files needs one path per name ({len(names)} names, {len(paths)} paths).")
+        for name in names:
+            check_file_name(name)
+
+        def one(pair: tuple[str, PathLike]) -> dict[str, Any]:
+            stored = self.upload_file(pair[0], pair[1], overwrite=overwrite)
+            if progress is not None:
+                progress(pair[0])
+            return stored
+
+        stored = _run_all(one, list(zip(names, paths, strict=True)), timeout_seconds)
+        return stored if return_artifacts else None
+
+    def upload_folder(
+        self,
+        name: str,
+        path: PathLike,
+        datastore_name: str | None = None,
+        *,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> list[dict[str, Any]]:
+        """Upload every file under the folder ``path`` as ``name/<its relative path>``."""
+        root = Path(path)
+        if not root.is_dir():
+            raise NotADirectoryError(f"Cannot upload folder '{root}': it is not a folder.")
+        name = name.strip("/")
+        files = sorted(p for p in root.rglob("*") if p.is_file())
+        names = [f"{name}/{p.relative_to(root).as_posix()}" if name else p.relative_to(root).as_posix() for p in files]
+        stored = self.upload_files(names, files, return_artifacts=True, overwrite=overwrite, progress=progress)
+        return stored or []
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_file_details(self, prefix: str | None = None) -> list[dict[str, Any]]:
+        """The run's files (``name``, ``size``, ``modifiedUtc``), sorted by name."""
+        params = {"prefix": prefix.strip("/")} if prefix and prefix.strip("/") else {}
+        files: list[dict[str, Any]] = self._client.get(f"{self._path}/files", **params)["value"]
+        return files
+
+    def get_file_names(self) -> list[str]:
+        return [f["name"] for f in self.get_file_details()]
+
+    def download_file(
+        self, name: str, output_file_path: PathLike | None = None, _validate_checksum: bool = False
+    ) -> Path:
+        """Stream the run's file ``name`` to ``output_file_path`` (default: its base name here).
+
+        The bytes are checked against the server's sha256 whenever it sends one; with
+        ``_validate_checksum=True`` a file without a recorded digest is an error too.
+        """
+        target = Path(output_file_path) if output_file_path is not None else Path(name.rsplit("/", 1)[-1])
+        if target.is_dir():
+            target = target / name.rsplit("/", 1)[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            with self._client._http.stream("GET", self._file_path(name)) as response:
+                _raise_for(self._client, response)
+                expected = response.headers.get(SHA256_HEADER)
+                digest = hashlib.sha256()
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+            if expected is None and _validate_checksum:
+                raise ChecksumMismatch(f"The server sent no sha256 for file '{name}': it cannot be validated.")
+            if expected is not None and digest.hexdigest() != expected.lower():
+                raise ChecksumMismatch(
+                    f"File '{name}' arrived with sha256 {digest.hexdigest()}, but the server announced {expected}: "
+                    "the transfer was corrupted; download it again."
+                )
+            os.replace(partial, target)
+        except httpx.TransportError as exc:
+            raise _unreachable(self._client, exc) from None
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: PathLike | None = None,
+        output_paths: Sequence[PathLike] | None = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        *,
+        progress: Progress | None = None,
+    ) -> list[Path]:
+        """Download the run's files under the folder ``prefix`` (all when None), several at a time.
+
+        Each lands at ``output_directory/<name>`` (``<name>`` without ``prefix/`` when
+        ``append_prefix`` is False), or at ``output_paths[i]`` for the i-th name in name order.
+        """
+        names = [f["name"] for f in self.get_file_details(prefix)]
+        base = Path(output_directory) if output_directory is not None else Path.cwd()
+        folder = (prefix or "").strip("/")
+        if output_paths is not None:
+            if len(output_paths) != len(names):
+                raise ValidationError(
+                    f"download_files found {len(names)} files under {prefix!r} but was given {len(output_paths)} paths."
+                )
+            targets = [Path(p) for p in output_paths]
+        else:
+            targets = [base / (name if append_prefix or not folder else _strip(name, folder)) for name in names]
+
+        def one(pair: tuple[str, Path]) -> Path:
+            done = self.download_file(pair[0], pair[1])
+            if progress is not None:
+                progress(pair[0])
+            return done
+
+        pairs = list(zip(names, targets, strict=True))
+        out: list[Path] = []
+        for start in range(0, len(pairs), max(1, batch_size)):
+            out.extend(_run_all(one, pairs[start : start + max(1, batch_size)]))
+        return out
+
+    # -- images ----------------------------------------------------------------------------
+
+    def log_image(self, name: str, path: PathLike | None = None, plot: Any = None, description: str = "") -> str:
+        """Upload a PNG/JPEG file or a matplotlib figure and record it as an 'image' metric.
+
+        ``plot`` is anything with ``savefig(buffer, format="png")``. The picture is stored as
+        ``outputs/images/{name}-{n}.png`` (``.jpg`` for a JPEG), n counting from 0. Answers
+        the file name.
+        """
+        if (path is None) == (plot is None):
+            raise ValidationError(f"Image '{name}': pass exactly one of path= (a PNG or JPEG file) and plot=.")
+        if path is not None:
+            with Path(path).open("rb") as handle:
+                head = handle.read(len(_PNG_MAGIC))
+            data: IO[bytes] | PathLike = path
+        else:
+            if not callable(getattr(plot, "savefig", None)):
+                raise TypeError(
+                    f"Image '{name}': plot must have savefig(buffer, format='png'), like a matplotlib figure."
+                )
+            buffer = io.BytesIO()
+            plot.savefig(buffer, format="png")
+            head = buffer.getvalue()[: len(_PNG_MAGIC)]
+            data = buffer
+        if head.startswith(_PNG_MAGIC):
+            extension = "png"
+        elif head.startswith(_JPEG_MAGIC):
+            extension = "jpg"
+        else:
+            what = f"'{path}' is not" if path is not None else "savefig did not write"
+            raise ValidationError(f"Image '{name}': {what} a PNG or JPEG picture.")
+        check_file_name(f"{IMAGES_FOLDER}/{name}-0.{extension}")
+        counts = self._image_counts_
+        if counts is None:
+            counts = self._image_counts_ = {}
+        # Another process may log the same name: on a taken number, try the next one.
+        for _attempt in range(_MAX_IMAGE_ATTEMPTS):
+            n = counts.get(name, 0)
+            counts[name] = n + 1
+            file_name = f"{IMAGES_FOLDER}/{name}-{n}.{extension}"
+            if isinstance(data, io.BytesIO):
+                data.seek(0)
+            try:
+                self.upload_file(file_name, data)
+                break
+            except RunFileAlreadyExists:
+                continue
+        else:
+            raise RunFileAlreadyExists(f"Image '{name}': {_MAX_IMAGE_ATTEMPTS} numbers in a row are already taken.")
+        value = {"path": file_name, "description": description}
+        self._client.post(f"{self._path}/metrics/json", json={"name": name, "kind": "image", "value": value})
+        return file_name
+
+
+def _strip(name: str, folder: str) -> str:
+    return name[len(folder) + 1 :] if name.startswith(folder + "/") else name.rsplit("/", 1)[-1]
+
+
+__all__ = ["PARALLEL_TRANSFERS", "Progress", "RunFilesMixin", "check_file_name"]

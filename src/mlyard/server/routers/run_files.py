@@ -1,0 +1,113 @@
+"""Files of a run: raw bytes streamed in (``PUT``) and out (``GET``), and a listing.
+
+The upload route is ``async`` only to read the request body as it arrives; the service is
+synchronous, so it runs in a worker thread and pulls the body's chunks back from the event
+loop one at a time. Nothing holds a whole file in memory on either path.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
+
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from mlyard.api.run_files import SHA256_HEADER, RunFileListOut, RunFileOut
+from mlyard.core import actions as A
+from mlyard.core.entities.tracking import Run
+from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.services import run_files as svc
+from mlyard.services import runs
+from mlyard.services.platform import Platform
+
+
+def _run_path(subscriptionId: str, resourceGroupName: str, workspaceName: str, runId: str) -> None:
+    """Declares the run's path parameters once for every route (Authorize reads them)."""
+
+
+router = APIRouter(prefix="/api/v1", tags=["run files"], dependencies=[Depends(_run_path)])
+FILES = (
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/workspaces/{workspaceName}/runs/{runId}/files"
+)
+Read = Annotated[AuthContext, authorize(A.RUNS_READ)]
+Write = Annotated[AuthContext, authorize(A.RUNS_WRITE)]
+_COALESCE = 1024 * 1024  # the ASGI server hands over ~64 KiB pieces; write in MiB chunks
+
+
+def _run(platform: Platform, auth: AuthContext, run_id: str) -> Run:
+    scope = auth.scope
+    assert scope.subscription and scope.resource_group and scope.workspace  # the route's path has them
+    return runs.get_run(platform, scope.subscription, scope.resource_group, scope.workspace, run_id)
+
+
+def file_out(f: svc.RunFile) -> RunFileOut:
+    return RunFileOut(name=f.name, size=f.size, modified_utc=f.modified, sha256=f.sha256)
+
+
+def _pull(body: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body as a blocking iterator, for the worker thread that runs the service."""
+    pending = bytearray()
+
+    async def next_piece() -> bytes:
+        return await body.__anext__()
+
+    while True:
+        try:
+            piece = anyio.from_thread.run(next_piece)
+        except StopAsyncIteration:
+            break
+        pending += piece
+        if len(pending) >= _COALESCE:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
+
+
+@router.put(FILES + "/{name:path}", response_model=RunFileOut)
+async def upload_file(
+    request: Request,
+    runId: str,
+    name: str,
+    auth: Write,
+    platform: PlatformDep,
+    overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
+    sha256: Annotated[
+        str | None, Header(alias=SHA256_HEADER, description="The body's sha256 (hex), verified on arrival.")
+    ] = None,
+) -> RunFileOut:
+    """Stream the raw request body into the run's file ``name``."""
+    body = request.stream()
+
+    def store() -> svc.RunFile:
+        run = _run(platform, auth, runId)
+        return svc.upload(platform, run, name, _pull(body), sha256, overwrite=overwrite)
+
+    return file_out(await anyio.to_thread.run_sync(store))
+
+
+@router.get(FILES, response_model=RunFileListOut)
+def list_files(
+    runId: str,
+    auth: Read,
+    platform: PlatformDep,
+    prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
+) -> RunFileListOut:
+    run = _run(platform, auth, runId)
+    return RunFileListOut(value=[file_out(f) for f in svc.list_files(platform, run, prefix)])
+
+
+@router.get(FILES + "/{name:path}", response_class=StreamingResponse, responses={200: {"content": {"*/*": {}}}})
+def download_file(runId: str, name: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
+    """Stream the run's file ``name``; its sha256 is in ``X-Content-SHA256`` and the ``ETag``."""
+    info, chunks = svc.open_file(platform, _run(platform, auth, runId), name)
+    headers = {"Content-Length": str(info.size)}
+    if info.sha256:
+        headers[SHA256_HEADER] = info.sha256
+        headers["ETag"] = f'"{info.sha256}"'
+    media_type = mimetypes.guess_type(info.name)[0] or "application/octet-stream"
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)

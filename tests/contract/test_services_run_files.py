@@ -1,0 +1,161 @@
+"""Run files through their service: SQLite and PostgreSQL, each over the file and the S3 blob store."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from tests.fixtures.moto import MotoS3
+
+from mlyard.core.entities.identity import Principal
+from mlyard.core.entities.tracking import Run, RunStatus
+from mlyard.core.errors import (
+    ChecksumMismatch,
+    InvalidBlobPath,
+    InvalidFileName,
+    RunFileAlreadyExists,
+    RunFileNotFound,
+    RunNotWritable,
+    ValidationError,
+)
+from mlyard.services import run_changes, run_files, runs, subscriptions, workspaces
+from mlyard.services.platform import Platform
+from mlyard.storage import open_blob_store
+
+BAD_NAMES = ["", "/etc/passwd", "a/../b", "..", "./a", "a/.", "a//b", "trailing/", "a\\b", "nul\x00", "x" * 901]
+
+
+@pytest.fixture(params=["file", "s3"])
+def files_platform(request: pytest.FixtureRequest, platform: Platform) -> Platform:
+    if request.param == "file":
+        return platform
+    moto: MotoS3 = request.getfixturevalue("moto_server")
+    return replace(platform, blobs=open_blob_store(f"s3://{moto.create_bucket()}/blobs", **moto.store_options()))
+
+
+@pytest.fixture
+def run(files_platform: Platform, admin: Principal) -> Run:
+    subscriptions.create_subscription(files_platform, admin, "sub1")
+    subscriptions.create_resource_group(files_platform, admin, "sub1", "rg1")
+    workspaces.create_workspace(files_platform, admin, "sub1", "rg1", "ws1")
+    return runs.create_run(files_platform, admin, "sub1", "rg1", "ws1", "exp")
+
+
+def pseudo_random(total: int, chunk: int, digest: Any) -> Iterator[bytes]:
+    """``total`` bytes in chunks, hashed on the way: the test never holds them all either."""
+    rng = random.Random(11)
+    left = total
+    while left:
+        data = rng.randbytes(min(chunk, left))
+        digest.update(data)
+        left -= len(data)
+        yield data
+
+
+def read_all(p: Platform, run: Run, name: str) -> bytes:
+    return b"".join(run_files.open_file(p, run, name)[1])
+
+
+def test_round_trip_with_digest_and_listing(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    data = b"weights" * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    stored = run_files.upload(p, run, "outputs/model.bin", [data[:10], data[10:]], sha.upper())
+    assert (stored.name, stored.size, stored.sha256) == ("outputs/model.bin", len(data), sha)
+    run_files.upload(p, run, "logs/std.txt", [b"hello\n"])
+    run_files.upload(p, run, "outputs/sub/empty.txt", [])
+    info, chunks = run_files.open_file(p, run, "outputs/model.bin")
+    assert b"".join(chunks) == data and (info.size, info.sha256) == (len(data), sha)
+    assert [f.name for f in run_files.list_files(p, run)] == [
+        "logs/std.txt",
+        "outputs/model.bin",
+        "outputs/sub/empty.txt",
+    ]
+    assert [(f.name, f.size) for f in run_files.list_files(p, run, "outputs/")] == [
+        ("outputs/model.bin", len(data)),
+        ("outputs/sub/empty.txt", 0),
+    ]
+    assert run_files.list_files(p, run, "output") == []  # a folder prefix, not a string prefix
+    assert read_all(p, run, "outputs/sub/empty.txt") == b""
+
+
+def test_a_large_file_streams_in_and_out(files_platform: Platform, run: Run) -> None:
+    total = 20 * 1024 * 1024
+    sent = hashlib.sha256()
+    stored = run_files.upload(files_platform, run, "big.bin", pseudo_random(total, 256 * 1024, sent))
+    assert (stored.size, stored.sha256) == (total, sent.hexdigest())
+    got, size = hashlib.sha256(), 0
+    info, chunks = run_files.open_file(files_platform, run, "big.bin")
+    for chunk in chunks:
+        assert len(chunk) <= 1024 * 1024
+        got.update(chunk)
+        size += len(chunk)
+    assert (size, got.hexdigest(), info.sha256) == (total, sent.hexdigest(), sent.hexdigest())
+
+
+def test_a_checksum_mismatch_stores_nothing_and_keeps_the_old_file(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    wrong = "0" * 64
+    with pytest.raises(ChecksumMismatch, match=f"{hashlib.sha256(b'abc').hexdigest()}.*{wrong}"):
+        run_files.upload(p, run, "a.txt", [b"a", b"bc"], wrong)
+    assert run_files.list_files(p, run) == []
+    assert [b.key for b in p.blobs.list(run_files.run_prefix(run))] == []
+    run_files.upload(p, run, "a.txt", [b"old"])
+    with pytest.raises(ChecksumMismatch):
+        run_files.upload(p, run, "a.txt", [b"new"], wrong, overwrite=True)
+    assert read_all(p, run, "a.txt") == b"old"
+    assert run_files.open_file(p, run, "a.txt")[0].sha256 == hashlib.sha256(b"old").hexdigest()
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_names_are_refused_naming_the_rule(files_platform: Platform, run: Run, name: str) -> None:
+    with pytest.raises(InvalidFileName, match="Invalid run file name") as caught:
+        run_files.upload(files_platform, run, name, [b"x"])
+    assert isinstance(caught.value, InvalidBlobPath) and caught.value.status == 400
+    with pytest.raises(InvalidFileName):
+        run_files.open_file(files_platform, run, name)
+    assert [b.key for b in files_platform.blobs.list(run_files.run_prefix(run))] == []
+
+
+def test_a_bad_digest_header_is_refused(files_platform: Platform, run: Run) -> None:
+    with pytest.raises(ValidationError, match="64 hexadecimal"):
+        run_files.upload(files_platform, run, "a.txt", [b"x"], "md5:abc")
+
+
+def test_overwrite_needs_to_be_asked_for(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    run_files.upload(p, run, "a.txt", [b"one"])
+    with pytest.raises(RunFileAlreadyExists, match="overwrite"):
+        run_files.upload(p, run, "a.txt", [b"two"])
+    assert read_all(p, run, "a.txt") == b"one"
+    stored = run_files.upload(p, run, "a.txt", [b"three"], overwrite=True)
+    assert read_all(p, run, "a.txt") == b"three" and stored.sha256 == hashlib.sha256(b"three").hexdigest()
+
+
+def test_a_finished_run_refuses_uploads_but_still_reads(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    run_files.upload(p, run, "outputs/a.txt", [b"a"])
+    done = run_changes.update_run(p, "sub1", "rg1", "ws1", run.id, status=RunStatus.COMPLETED)
+    with pytest.raises(RunNotWritable, match="Completed"):
+        run_files.upload(p, done, "outputs/b.txt", [b"b"])
+    assert read_all(p, done, "outputs/a.txt") == b"a"
+
+
+def test_a_missing_file_is_named(files_platform: Platform, run: Run) -> None:
+    with pytest.raises(RunFileNotFound, match=r"no file 'outputs/nope\.txt'"):
+        run_files.open_file(files_platform, run, "outputs/nope.txt")
+
+
+def test_delete_all_removes_only_this_runs_files(files_platform: Platform, run: Run, admin: Principal) -> None:
+    p = files_platform
+    other = runs.create_run(p, admin, "sub1", "rg1", "ws1", "exp")
+    run_files.upload(p, run, "a/b.txt", [b"1"])
+    run_files.upload(p, run, "c.txt", [b"2"])
+    run_files.upload(p, other, "a/b.txt", [b"3"])
+    assert run_files.delete_all(p, run) == 4  # two files and their two digests
+    assert run_files.list_files(p, run) == []
+    assert [f.name for f in run_files.list_files(p, other)] == ["a/b.txt"]
