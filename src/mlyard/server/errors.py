@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +32,44 @@ def _body(code: str, message: str, target: str | None = None) -> dict[str, dict[
     return {"error": {"code": code, "message": message, "target": target}}
 
 
+# MLflow's client reads ``error_code`` (e.g. ``get_experiment_by_name`` answers None on
+# RESOURCE_DOES_NOT_EXIST), so the MLflow API under MLFLOW_PREFIX answers in MLflow's shape.
+MLFLOW_PREFIX = "/mlflow/"
+_MLFLOW_CODES = {
+    400: "INVALID_PARAMETER_VALUE",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    409: "INVALID_STATE",
+    413: "INVALID_PARAMETER_VALUE",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+_MLFLOW_CODES_BY_NAME = {"AlreadyExists": "RESOURCE_ALREADY_EXISTS"}
+
+
+def mlflow_error_code(status: int, code: str) -> str:
+    """MLflow's ``error_code`` for one of our errors: by its status, or by its name where that says more."""
+    for suffix, mlflow_code in _MLFLOW_CODES_BY_NAME.items():
+        if code.endswith(suffix):
+            return mlflow_code
+    return _MLFLOW_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+
+
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    target: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    if request.url.path.startswith(MLFLOW_PREFIX):
+        body: dict[str, object] = {"error_code": mlflow_error_code(status, code), "message": message}
+    else:
+        body = dict(_body(code, message, target))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 async def _mlyard_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MlyardError)
     if isinstance(exc, AuthenticationError | AuthorizationError):
@@ -39,7 +78,7 @@ async def _mlyard_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
+    return _respond(request, exc.status, exc.code, exc.message, exc.target, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -52,10 +91,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         where = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "body"
         target = target or where
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
-    return JSONResponse(
-        _body("ValidationError", "The request is not valid: " + "; ".join(problems) + ".", target),
-        status_code=400,
-    )
+    return _respond(request, 400, "ValidationError", "The request is not valid: " + "; ".join(problems) + ".", target)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,14 +100,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else code
     if exc.status_code == 404 and message == "Not Found":
         message = f"No API at '{request.url.path}': see /api/v1/openapi.json for the routes."
-    return JSONResponse(_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    return _respond(request, exc.status_code, code, message, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
-    return JSONResponse(
-        _body("InternalError", "The server failed unexpectedly; its log has the details."), status_code=500
-    )
+    return _respond(request, 500, "InternalError", "The server failed unexpectedly; its log has the details.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
