@@ -7,7 +7,9 @@ included), so one workspace path serves both APIs; ``server/errors.py`` answers 
 
 from __future__ import annotations
 
-MLFLOW_BASE = "/mlflow/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/workspaces/{workspaceName}"
+MLFLOW_BASE = (
+    "/mlflow/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/workspaces/{workspaceName}"
+)
 TRACKING = MLFLOW_BASE + "/api/2.0/mlflow"
 ARTIFACTS = MLFLOW_BASE + "/api/2.0/mlflow-artifacts/artifacts"
 
