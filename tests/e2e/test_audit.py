@@ -45,6 +45,7 @@ class Scenario:
     request_id: str
     secrets: list[str] = field(default_factory=list)  # text that no record may contain
     answers: dict[str, httpx.Response] = field(default_factory=dict)
+    sp_id: str = ""
 
     @property
     def ws_path(self) -> str:
@@ -128,9 +129,21 @@ def run_scenario(server: RunningServer, work: Path) -> Scenario:
     bob_token = answers["bob_login"].json()["token"]
     answers["bad_token"] = httpx.get(f"{base}{API}/subscriptions", headers={"Authorization": f"Bearer {bad_token}"})
     answers["no_token"] = httpx.get(f"{base}{API}/subscriptions", headers={"X-Request-Id": "has spaces in it"})
+    sp = admin.post(f"{API}/servicePrincipals", json={"displayName": f"audit-sp-{uuid.uuid4().hex[:6]}"})
+    assert sp.status_code == 201, sp.text
+    form = {"grant_type": "client_credentials", "client_id": sp.json()["clientId"]}
+    answers["sp_exchange"] = httpx.post(
+        f"{base}{API}/oauth2/token", data={**form, "client_secret": sp.json()["clientSecret"]}
+    )
+    answers["sp_wrong_secret"] = httpx.post(f"{base}{API}/oauth2/token", data={**form, "client_secret": wrong_password})
+    answers["sp_malformed"] = httpx.post(
+        f"{base}{API}/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!"}
+    )
+    sp_id = sp.json()["id"]
 
     bob_http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bob_token}"}, timeout=30)
     s = Scenario(server, env, {}, rg, rg2, ws, ws2, bob_id, request_id, answers=answers)
+    s.sp_id = sp_id
     answers["bob_hidden"] = bob_http.get(s.ws2_path)
     answers["bob_reads"] = bob_http.get(s.ws_path)
     answers["bob_delete"] = bob_http.delete(s.ws_path)
@@ -175,6 +188,9 @@ def test_the_scenario_got_the_expected_answers(scenario: Scenario) -> None:
         "bob_login": 201,
         "bad_token": 401,
         "no_token": 401,
+        "sp_exchange": 200,
+        "sp_wrong_secret": 401,
+        "sp_malformed": 401,
         "bob_hidden": 404,
         "bob_reads": 200,
         "bob_delete": 403,
@@ -225,8 +241,21 @@ def test_a_bad_token_is_recorded_without_a_principal(scenario: Scenario) -> None
     found = records(scenario)
     rec = only(found, requestId=scenario.answers["bad_token"].headers["x-request-id"])
     assert (rec["method"], rec["target"], rec["status"]) == ("GET", f"{API}/subscriptions", 401)
-    assert (rec["result"], rec["reason"], rec["authMethod"]) == ("denied", "InvalidCredentials", "token")
+    assert (rec["result"], rec["reason"], rec["authMethod"]) == ("denied", "UnknownToken", "token")
     assert rec["principalId"] is None and rec["principalName"] is None
+
+
+def test_client_credential_exchanges_are_recorded_with_their_outcome(scenario: Scenario) -> None:
+    exchanges = {r["requestId"]: r for r in records(scenario) if r["target"] == f"{API}/oauth2/token"}
+    answers = scenario.answers
+    good = exchanges[answers["sp_exchange"].headers["x-request-id"]]
+    assert (good["status"], good["result"], good["authMethod"]) == (200, "allowed", "client_credentials")
+    assert good["principalId"] == scenario.sp_id
+    wrong = exchanges[answers["sp_wrong_secret"].headers["x-request-id"]]
+    assert (wrong["status"], wrong["result"], wrong["reason"]) == (401, "denied", "InvalidCredentials")
+    assert wrong["principalId"] is None
+    malformed = exchanges[answers["sp_malformed"].headers["x-request-id"]]
+    assert (malformed["status"], malformed["reason"]) == (401, "MalformedCredentials")
 
 
 def test_a_hidden_scope_s_404_is_recorded(scenario: Scenario) -> None:

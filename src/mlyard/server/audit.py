@@ -42,6 +42,7 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE_KEY = "audit"
 # How a sign-in authenticated (requests with a token record their principal's auth_method).
 PASSWORD = "password"
+CLIENT_CREDENTIALS = "client_credentials"
 
 # Reasons of a denial, as recorded.
 SCOPE_NOT_VISIBLE = "ScopeNotVisible"

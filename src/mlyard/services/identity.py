@@ -142,7 +142,9 @@ def authenticate_token(db: Database, secret: str) -> Principal:
         repo = IdentityRepository(session)
         row = repo.find_token(hash_token(secret)) if secret.startswith(TOKEN_PREFIX) else None
         if row is None:
-            raise AuthenticationError("The access token is not valid: sign in again with 'mlyard login'.")
+            raise AuthenticationError(
+                "The access token is not valid: sign in again with 'mlyard login'.", reason="UnknownToken"
+            )
         token = row.to_entity()
         if (
             token.revoked_at is None
@@ -152,17 +154,25 @@ def authenticate_token(db: Database, secret: str) -> Principal:
             with db.write() as writer:
                 IdentityRepository(writer).touch_token(token.id, now)
         if token.revoked_at is not None:
-            raise AuthenticationError("The access token was revoked: sign in again with 'mlyard login'.")
+            raise AuthenticationError(
+                "The access token was revoked: sign in again with 'mlyard login'.", reason="TokenRevoked"
+            )
         if token.expires_at <= now:
-            raise AuthenticationError("The access token has expired: sign in again with 'mlyard login'.")
+            raise AuthenticationError(
+                "The access token has expired: sign in again with 'mlyard login'.", reason="TokenExpired"
+            )
         if row.principal_type == PrincipalType.SERVICE_PRINCIPAL.value:
             sp = ServicePrincipalRepository(session).get_by_id(token.principal_id)
             if sp is None:
-                raise AuthenticationError("The access token's service principal no longer exists.")
+                raise AuthenticationError(
+                    "The access token's service principal no longer exists.", reason="PrincipalGone"
+                )
             return Principal(sp.id, PrincipalType.SERVICE_PRINCIPAL, sp.display_name, "client_credentials", token.id)
         user = repo.get_user_by_id(token.principal_id)
         if user is None or not user.is_active:
-            raise AuthenticationError("The access token's user no longer exists or is disabled.")
+            raise AuthenticationError(
+                "The access token's user no longer exists or is disabled.", reason="PrincipalGone"
+            )
         return Principal(user.id, PrincipalType.USER, user.username, "token", token.id)
 
 

@@ -116,6 +116,7 @@ def exchange_secret(db: Database, client_id: str, client_secret: str, *, ttl: ti
             f"{row.secret_expires_at:%Y-%m-%d}: an administrator makes a new one with "
             f"'mlyard ad sp reset-secret --id {row.client_id}'.",
             target="client_secret",
+            reason="SecretExpired",
         )
     with db.write() as session:
         current = session.get(ServicePrincipalRow, sp_id)

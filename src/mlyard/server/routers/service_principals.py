@@ -20,7 +20,9 @@ from mlyard.api.principals import (
 from mlyard.core import actions as A
 from mlyard.core.entities.identity import ServicePrincipal
 from mlyard.core.errors import AuthenticationError, ValidationError
+from mlyard.server.audit import CLIENT_CREDENTIALS, note_principal, note_sign_in
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.services import identity
 from mlyard.services import service_principals as svc
 
 router = APIRouter(prefix="/api/v1", tags=["servicePrincipals"])
@@ -97,10 +99,14 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationError("The Basic credentials are not valid base64 of 'client_id:client_secret'.") from None
+        raise AuthenticationError(
+            "The Basic credentials are not valid base64 of 'client_id:client_secret'.", reason="MalformedCredentials"
+        ) from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise AuthenticationError("The Basic credentials must be 'client_id:client_secret'.")
+        raise AuthenticationError(
+            "The Basic credentials must be 'client_id:client_secret'.", reason="MalformedCredentials"
+        )
     return unquote_plus(client_id), unquote_plus(secret)
 
 
@@ -136,10 +142,14 @@ async def oauth2_token(request: Request, response: Response, platform: PlatformD
         raise ValidationError("Send the client credentials either as HTTP Basic or in the form, not both.")
     client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
     if not client_id or not secret:
-        raise AuthenticationError("The token request needs client_id and client_secret.", target="client_id")
+        raise AuthenticationError(
+            "The token request needs client_id and client_secret.", target="client_id", reason="MissingCredentials"
+        )
     ttl = timedelta(seconds=platform.settings.service_principal_token_ttl_seconds)
     # argon2 is slow on purpose: keep it off the event loop.
+    note_sign_in(request, CLIENT_CREDENTIALS)
     token, access = await run_in_threadpool(svc.exchange_secret, platform.db, client_id, secret, ttl=ttl)
+    note_principal(request, await run_in_threadpool(identity.authenticate_token, platform.db, access))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     lifetime = int((token.expires_at - token.created_at).total_seconds())
