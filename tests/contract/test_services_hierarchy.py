@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -423,6 +424,29 @@ def test_delete_with_dependent_resources(platform: Platform, admin: Principal, g
     assert blob_keys(platform, storage_prefix(keep.id))  # the other workspace's storage stays
     with pytest.raises(WorkspaceNotFound):
         datastores.list_datastores(platform, "sub1", "rg1", "ws1")
+
+
+def test_of_concurrent_deletes_one_wins_and_the_others_find_it_gone(
+    platform: Platform, admin: Principal, group: Scope
+) -> None:
+    make_ws(platform, admin)
+    start = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def delete() -> None:
+        start.wait()
+        try:
+            workspaces.delete_workspace(platform, "sub1", "rg1", "ws1", delete_dependent_resources=True)
+            outcomes.append("deleted")
+        except WorkspaceNotFound:
+            outcomes.append("not found")
+
+    threads = [threading.Thread(target=delete) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["deleted"] + ["not found"] * 5
 
 
 def test_delete_keeps_orphaned_resources_and_blobs(platform: Platform, admin: Principal, group: Scope) -> None:

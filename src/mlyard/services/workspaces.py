@@ -247,7 +247,7 @@ def delete_workspace(
     scope = Scope(subscription_id, resource_group, name)
     with p.db.write() as session:
         repo = HierarchyRepository(session)
-        row = repo.get_workspace_row(subscription_id, resource_group, name)
+        row = repo.get_workspace_row(subscription_id, resource_group, name, lock=True)
         if row is None:
             raise rbac.not_found_for(scope)
         workspace = row.to_entity()

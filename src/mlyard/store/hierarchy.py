@@ -175,8 +175,12 @@ class HierarchyRepository:
         return len(list(rows))
 
     # workspaces
-    def get_workspace_row(self, subscription_id: str, resource_group: str, name: str) -> WorkspaceRow | None:
-        return self.session.scalar(
+    def get_workspace_row(
+        self, subscription_id: str, resource_group: str, name: str, *, lock: bool = False
+    ) -> WorkspaceRow | None:
+        """``lock`` holds the row until the transaction ends (PostgreSQL; SQLite's writers take
+        turns anyway), so that of two concurrent deletes the second finds it gone."""
+        query = (
             select(WorkspaceRow)
             .join(ResourceGroupRow)
             .join(SubscriptionRow)
@@ -186,6 +190,7 @@ class HierarchyRepository:
                 WorkspaceRow.name_key == name_key(name),
             )
         )
+        return self.session.scalar(query.with_for_update(of=WorkspaceRow) if lock else query)
 
     def list_workspaces(self, subscription_id: str | None = None, resource_group: str | None = None) -> list[Workspace]:
         query = select(WorkspaceRow).join(ResourceGroupRow).join(SubscriptionRow)
