@@ -90,6 +90,37 @@ def test_resource_groups_and_role_assignments(platform: Platform, admin: Princip
     assert deployments.nothing_changed(again)
 
 
+def test_a_template_assigns_a_role_only_inside_its_assignable_scopes(
+    platform: Platform, admin: Principal, group: str
+) -> None:
+    from mlyard.core.errors import RoleNotAssignable
+    from mlyard.services import role_definitions
+
+    identity.create_user(platform.db, "cy", "a-long-password")
+    subscriptions.create_resource_group(platform, admin, "sub1", "elsewhere")
+    spec = role_definitions.RoleSpec(
+        "Group Reader",
+        "reads one group",
+        ("*/read",),
+        assignable_scopes=(f"/subscriptions/sub1/resourceGroups/{group}",),
+    )
+    role_definitions.create_role_definition(platform, rbac.Authorizer(platform.db, admin), spec)
+
+    def template(scope: str) -> dict[str, Any]:
+        assignment = {"roleDefinitionId": "Group Reader", "principalId": "cy", "scope": scope}
+        return {"resources": [{"type": "roleAssignments", "name": "cy-reader", "properties": assignment}]}
+
+    with pytest.raises(RoleNotAssignable, match="assignable only at"):
+        deployments.run_deployment(
+            platform, admin, "sub1", group, "d5", template("/subscriptions/sub1/resourceGroups/elsewhere"), None
+        )
+    assert deployments.get_deployment(platform, "sub1", group, "d5").status == "Failed"
+    done = deployments.run_deployment(
+        platform, admin, "sub1", group, "d6", template(f"/subscriptions/sub1/resourceGroups/{group}"), None
+    )
+    assert kinds(done.changes) == [("Create", "cy-reader")]
+
+
 def test_a_template_cannot_do_more_than_its_deployer(platform: Platform, admin: Principal, group: str) -> None:
     user = identity.create_user(platform.db, "bob", "a-long-password")
     rbac.assign_role(platform.db, user.id, PrincipalType.USER, "Reader", Scope("sub1", group), created_by=None)

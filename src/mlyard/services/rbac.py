@@ -16,6 +16,7 @@ from mlyard.core.errors import (
     ResourceGroupNotFound,
     RoleAssignmentAlreadyExists,
     RoleDefinitionNotFound,
+    RoleNotAssignable,
     SubscriptionNotFound,
     WorkspaceNotFound,
 )
@@ -128,6 +129,17 @@ def ensure_builtin_roles(db: Database) -> None:
                 row.description = role.description
 
 
+def require_assignable(role_name: str, assignable_scopes: list[str], target: Scope) -> None:
+    """A role is assigned only at or below one of its ``assignableScopes`` (the API's and templates' rule)."""
+    assignable = [Scope.parse(s) for s in assignable_scopes]
+    if not any(s.contains(target) for s in assignable):
+        raise RoleNotAssignable(
+            f"Role '{role_name}' is assignable only at {', '.join(s.path for s in assignable)} and below, "
+            f"not at '{target.path}': pick a scope inside those, or add this one to the role's assignableScopes.",
+            target="scope",
+        )
+
+
 def assign_role(
     db: Database,
     principal_id: str,
@@ -143,6 +155,7 @@ def assign_role(
         role = repo.get_role_row(role_name)
         if role is None:
             raise RoleDefinitionNotFound(f"No role named '{role_name}'.", target="role")
+        require_assignable(role.name, role.assignable_scopes, scope)
         existing = repo.find_assignment(principal_id, role.id, scope.key)
         if existing is not None:
             if exist_ok:

@@ -22,13 +22,12 @@ from mlyard.core.errors import (
     RoleAssignmentAlreadyExists,
     RoleAssignmentNotFound,
     RoleDefinitionNotFound,
-    RoleNotAssignable,
 )
 from mlyard.core.ids import new_id, utcnow
 from mlyard.core.scopes import Scope
 from mlyard.services.platform import Platform
 from mlyard.services.principals import resolve_principal
-from mlyard.services.rbac import Authorizer
+from mlyard.services.rbac import Authorizer, require_assignable
 from mlyard.services.role_definitions import existing_scope
 from mlyard.store.identity import UserRow
 from mlyard.store.principals import GroupRepository, ServicePrincipalRow, names_of
@@ -63,13 +62,7 @@ def create_role_assignment(p: Platform, actor: Principal, assignee: str, role: s
                 f"No role named '{role}': 'mlyard role definition list' shows the roles you can assign.",
                 target="role",
             )
-        assignable = [Scope.parse(s) for s in role_row.assignable_scopes]
-        if not any(s.contains(target) for s in assignable):
-            raise RoleNotAssignable(
-                f"Role '{role_row.name}' is assignable only at {', '.join(s.path for s in assignable)} and below, "
-                f"not at '{target.path}': pick a scope inside those, or add this one to the role's assignableScopes.",
-                target="scope",
-            )
+        require_assignable(role_row.name, role_row.assignable_scopes, target)
         existing = repo.find_assignment(principal.id, role_row.id, target.key)
         if existing is not None:
             raise RoleAssignmentAlreadyExists(
