@@ -159,3 +159,61 @@ def test_delete_all_removes_only_this_runs_files(files_platform: Platform, run: 
     assert run_files.delete_all(p, run) == 4  # two files and their two digests
     assert run_files.list_files(p, run) == []
     assert [f.name for f in run_files.list_files(p, other)] == ["a/b.txt"]
+
+
+def test_delete_file_removes_the_file_and_its_digest(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    run_files.upload(p, run, "outputs/a.txt", [b"a"])
+    run_files.upload(p, run, "outputs/b.txt", [b"b"])
+    done = run_changes.update_run(p, "sub1", "rg1", "ws1", run.id, status=RunStatus.COMPLETED)
+    run_files.delete_file(p, done, "outputs/a.txt")  # a finished run's files may still be deleted
+    assert [f.name for f in run_files.list_files(p, run)] == ["outputs/b.txt"]
+    assert [b.key.rsplit("/", 2)[-2:] for b in p.blobs.list(run_files.run_prefix(run))] == [
+        ["outputs", "b.txt"],
+        ["outputs", "b.txt"],
+    ]
+    with pytest.raises(RunFileNotFound, match=r"no file 'outputs/a\.txt'"):
+        run_files.delete_file(p, run, "outputs/a.txt")
+    with pytest.raises(RunFileNotFound):
+        run_files.delete_file(p, run, "outputs")  # a folder is not a file
+    with pytest.raises(InvalidFileName):
+        run_files.delete_file(p, run, "../outputs/b.txt")
+
+
+def test_delete_files_takes_a_folder_or_everything(files_platform: Platform, run: Run) -> None:
+    p = files_platform
+    for name in ("a/1.txt", "a/b/2.txt", "ab/3.txt", "c.txt"):
+        run_files.upload(p, run, name, [b"x"])
+    assert run_files.delete_files(p, run, "a/") == 2
+    assert [f.name for f in run_files.list_files(p, run)] == ["ab/3.txt", "c.txt"]
+    assert run_files.delete_files(p, run, "nothing") == 0
+    with pytest.raises(InvalidFileName):
+        run_files.delete_files(p, run, "../x")
+    assert run_files.delete_files(p, run) == 2
+    assert [b.key for b in p.blobs.list(run_files.run_prefix(run))] == []
+
+
+def test_an_overwrite_is_atomic(files_platform: Platform, run: Run) -> None:
+    """Readers see the old file whole until the new one is complete; a failed overwrite keeps the old one."""
+    p = files_platform
+    old = b"old" * 1000
+    run_files.upload(p, run, "model.bin", [old])
+    old_sha = run_files.open_file(p, run, "model.bin")[0].sha256
+    seen: list[bytes] = []
+
+    def new_then(fail: bool) -> Iterator[bytes]:
+        yield b"n" * (9 * 1024 * 1024)  # past one S3 part: a multipart upload has begun
+        seen.append(read_all(p, run, "model.bin"))
+        if fail:
+            raise RuntimeError("the client went away")
+        yield b"end"
+
+    with pytest.raises(RuntimeError, match="went away"):
+        run_files.upload(p, run, "model.bin", new_then(fail=True), overwrite=True)
+    info, chunks = run_files.open_file(p, run, "model.bin")
+    assert (b"".join(chunks), info.sha256, seen) == (old, old_sha, [old])
+    assert [f.name for f in run_files.list_files(p, run)] == ["model.bin"]  # no temporary leftovers
+
+    stored = run_files.upload(p, run, "model.bin", new_then(fail=False), overwrite=True)
+    assert seen == [old, old] and stored.size == 9 * 1024 * 1024 + 3
+    assert read_all(p, run, "model.bin")[-4:] == b"nend"

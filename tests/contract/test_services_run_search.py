@@ -12,7 +12,7 @@ from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import ExperimentNotFound, InvalidFilter, ValidationError
-from mlyard.services import metrics, run_changes, run_search, runs, subscriptions, workspaces
+from mlyard.services import experiments, metrics, run_changes, run_search, runs, subscriptions, workspaces
 from mlyard.services.platform import Platform
 
 WS = ("sub1", "rg1", "ws1")
@@ -137,6 +137,18 @@ def test_nan_never_matches_and_deleted_runs_are_left_out(platform: Platform, see
     run_changes.delete_run(platform, *WS, seeded[3].id)
     assert seeded[3].id not in _all(platform)
     assert seeded[3].id in _all(platform, include_deleted=True)
+
+
+def test_runs_of_a_deleted_experiment_are_left_out(platform: Platform, seeded: list[Seeded]) -> None:
+    in_b = _expect(seeded, lambda s: s.experiment == "exp-b")
+    experiments.delete_experiment(platform, *WS, "exp-b")
+    assert not in_b & set(_all(platform))
+    assert not in_b & set(_all(platform, filter="metrics.loss < 2"))
+    deleted = [f.run for f in run_search.search_runs(platform, *WS, include_deleted=True, max_results=1000).runs]
+    assert in_b <= {r.id for r in deleted}
+    assert all(r.deleted_at is not None for r in deleted if r.id in in_b)
+    experiments.restore_experiment(platform, *WS, "exp-b")
+    assert in_b <= set(_all(platform))
 
 
 def test_order_with_missing_keys_last_and_paging(platform: Platform, seeded: list[Seeded]) -> None:

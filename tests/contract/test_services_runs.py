@@ -146,6 +146,19 @@ def test_tags_set_and_remove(platform: Platform, ws: tuple[str, str, str]) -> No
         run_changes.update_run(platform, *ws, run.id, tags={"": "x"})
 
 
+def test_a_nul_character_is_refused_by_postgresql_as_bad_input_and_kept_by_sqlite(
+    platform: Platform, ws: tuple[str, str, str]
+) -> None:
+    run = runs.create_run(platform, None, *ws, "exp", tags={"a": "1"})
+    if platform.db.url.startswith("postgresql"):
+        with pytest.raises(ValidationError, match="NUL"):
+            run_changes.update_run(platform, *ws, run.id, tags={"a": "x\x00y", "b": "2"})
+        assert runs.get_run(platform, *ws, run.id).tags == {"a": "1"}  # nothing of the request stored
+    else:
+        changed = run_changes.update_run(platform, *ws, run.id, tags={"a": "x\x00y"})
+        assert changed.tags == {"a": "x\x00y"}
+
+
 def test_list_filters_and_keyset_paging(platform: Platform, ws: tuple[str, str, str]) -> None:
     made = [runs.create_run(platform, None, *ws, "exp", tags={"i": str(i), "even": str(i % 2 == 0)}) for i in range(7)]
     run_changes.update_run(platform, *ws, made[0].id, status=RunStatus.COMPLETED)
@@ -203,6 +216,31 @@ def test_soft_delete_and_restore(platform: Platform, ws: tuple[str, str, str]) -
         runs.ensure_writable(runs.get_run(platform, *ws, run.id))
     assert run_changes.restore_run(platform, *ws, run.id).deleted_at is None
     runs.ensure_writable(runs.get_run(platform, *ws, run.id))
+
+
+def test_a_deleted_experiment_hides_its_runs_until_restored(platform: Platform, ws: tuple[str, str, str]) -> None:
+    run = runs.create_run(platform, None, *ws, "gone")
+    child = runs.create_children(platform, None, *ws, run.id)[0]
+    own = runs.create_run(platform, None, *ws, "gone")
+    run_changes.delete_run(platform, *ws, own.id)
+    other = runs.create_run(platform, None, *ws, "stays")
+    deleted = experiments.delete_experiment(platform, *ws, "gone")
+    assert [r.id for r in runs.list_runs(platform, *ws, include_children=True).runs] == [other.id]
+    listed = runs.list_runs(platform, *ws, include_children=True, include_deleted=True).runs
+    assert {r.id for r in listed} == {run.id, child.id, own.id, other.id}
+    assert runs.list_runs(platform, *ws, parent_run_id=run.id).runs == []
+    # Read by id, it is deleted as of its experiment's deletion (a run deleted before keeps its own time).
+    assert runs.get_run(platform, *ws, run.id).deleted_at == deleted.deleted_at
+    assert runs.get_run(platform, *ws, own.id).deleted_at < deleted.deleted_at  # type: ignore[operator]
+    with pytest.raises(RunNotWritable, match="experiment 'gone'"):
+        runs.ensure_writable(runs.get_run(platform, *ws, child.id))
+    with pytest.raises(ExperimentDeleted, match="restore the experiment"):
+        run_changes.restore_run(platform, *ws, run.id)
+    run_changes.delete_run(platform, *ws, child.id)  # its own mark, kept when the experiment returns
+    experiments.restore_experiment(platform, *ws, "gone")
+    assert {r.id for r in runs.list_runs(platform, *ws, include_children=True).runs} == {run.id, other.id}
+    assert runs.get_run(platform, *ws, run.id).deleted_at is None
+    assert runs.get_run(platform, *ws, own.id).deleted_at is not None
 
 
 def test_concurrent_runs_get_distinct_consecutive_numbers(platform: Platform, ws: tuple[str, str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -97,3 +98,16 @@ def test_one_linear_history() -> None:
     assert revisions[-1].down_revision is None
     for rev in revisions:
         assert rev.doc, f"revision {rev.revision} has no message"
+
+
+def test_the_start_up_check_reads_the_same_head_as_alembic(tmp_path: Path) -> None:
+    """``mlyard up`` skips Alembic when the stored revision is the head it reads with ast."""
+    assert migrate.script_head() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    # A file it cannot read plainly, or a second head, sends the start to Alembic.
+    (tmp_path / "0001_a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "0002_b.py").write_text('revision = "b"\ndown_revision = "a"\n')
+    assert migrate.script_head(tmp_path) == "b"
+    (tmp_path / "0003_c.py").write_text('revision = "c"\ndown_revision = "a"\n')
+    assert migrate.script_head(tmp_path) is None
+    (tmp_path / "0003_c.py").write_text('revision = make_id()\ndown_revision = "b"\n')
+    assert migrate.script_head(tmp_path) is None

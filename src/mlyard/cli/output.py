@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -57,6 +56,8 @@ def render(
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
     if fmt is OutputFormat.YAML:
+        import yaml  # here, not at the top: `mlyard up` loads this module and never prints YAML
+
         plain = json.loads(json.dumps(data, default=str))
         sys.stdout.write(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True))
         return

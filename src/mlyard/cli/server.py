@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,11 +41,19 @@ def _prepare(settings: Any, create_defaults: bool) -> Any:
         raise typer.Exit(1) from None
 
 
+def _collect_later() -> None:
+    """No garbage collection while the server's modules load: the collector would scan the
+    new objects again and again (0.2 s of a 1.3 s start here), and they live as long as the
+    process. ``runner.serve`` freezes them and turns it back on once the app is built."""
+    gc.disable()
+
+
 def up(
     port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1 only).")] = DEFAULT_PORT,
     home: Annotated[Path | None, typer.Option(help="State folder (default MLYARD_HOME or ~/.mlyard).")] = None,
 ) -> None:
     """Run mlyard on this machine: SQLite and a local folder, a first admin, a default workspace."""
+    _collect_later()
     from mlyard.sdk.config import WorkspaceConfig, save_credentials, write_json_private
     from mlyard.server.runner import serve
     from mlyard.services import bootstrap as boot
@@ -135,6 +144,7 @@ def server(
     home: Annotated[Path | None, typer.Option(help="State folder (default MLYARD_HOME or ~/.mlyard).")] = None,
 ) -> None:
     """Run the mlyard server with explicit settings (flags or MLYARD_* variables)."""
+    _collect_later()
     from mlyard.server.runner import serve
 
     settings = _settings(host=host, port=port, database_url=database_url, storage_url=storage_url, home=home)

@@ -1,17 +1,9 @@
 """Azure ML's file methods of a run (``upload_file``, ``upload_folder``, ``download_files``, ...).
 
-Files stream both ways in 1 MiB chunks; no file is ever held whole in memory. Every upload
-announces its sha256 in ``X-Content-SHA256`` and the server refuses a body that does not
-match; every download is hashed as it is written and checked against the server's digest.
-
-An upload must announce its digest before its body, and httpx cannot send trailing headers,
-so a *stream* (an open file object) is first copied in chunks into a temporary file while
-being hashed, then sent from there; a *path* is simply read twice (hash, then send).
-
-Downloads land in a temporary file beside the target and are renamed into place once
-verified, so a failed or corrupted transfer never leaves a partial file under the real name.
-Many files go through a small thread pool (:data:`PARALLEL_TRANSFERS`), which is what makes
-a folder of a thousand small files quick.
+The transfers themselves (streamed, sha256 both ways, a thread pool for many files) are
+:mod:`mlyard.sdk.transfers`, shared with datastores. An upload must announce its digest before
+its body, and httpx cannot send trailing headers, so a *stream* (an open file object) is first
+copied in chunks into a temporary file while being hashed, then sent from there.
 """
 
 from __future__ import annotations
@@ -20,38 +12,29 @@ import hashlib
 import io
 import os
 import tempfile
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
-
-from mlyard.api.run_files import SHA256_HEADER
-from mlyard.core.errors import (
-    AuthenticationError,
-    ChecksumMismatch,
-    InvalidFileName,
-    RunFileAlreadyExists,
-    ServiceUnreachable,
-    ValidationError,
-    error_from_body,
-)
+from mlyard.core.errors import InvalidFileName, RunFileAlreadyExists, ValidationError
 from mlyard.core.file_names import describe_bad_name, file_name_problem
-from mlyard.sdk.client import Client, seg
+from mlyard.sdk.client import Client
+from mlyard.sdk.transfers import (
+    PARALLEL_TRANSFERS,
+    PathLike,
+    Progress,
+    chunks_of,
+    get_to_path,
+    put_file,
+    put_path,
+    quote_name,
+    run_all,
+)
 
-CHUNK = 1024 * 1024
-PARALLEL_TRANSFERS = 8
 IMAGES_FOLDER = "outputs/images"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _MAX_IMAGE_ATTEMPTS = 100
-
-Progress = Callable[[str], None]
-"""Called with each file's name once it has been transferred (the CLI draws a progress bar)."""
-
-PathLike = str | os.PathLike[str]
 
 
 def check_file_name(name: object) -> str:
@@ -63,63 +46,6 @@ def check_file_name(name: object) -> str:
     return name
 
 
-def _quote_name(name: str) -> str:
-    # Each segment escaped; '.' kept literal would be fine for valid names, which never have '.' segments.
-    return "/".join(seg(part) for part in name.split("/"))
-
-
-def _sha256_of_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _chunks_of(handle: IO[bytes]) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        yield chunk
-
-
-def _raise_for(client: Client, response: httpx.Response) -> None:
-    """Raise the server's error as its core class (the body is read first when streamed)."""
-    if response.status_code < 400:
-        return
-    response.read()
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text
-    error = error_from_body(response.status_code, body)
-    if isinstance(error, AuthenticationError) and not client.has_token:
-        error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
-    raise error
-
-
-def _unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable:
-    return ServiceUnreachable(
-        f"Lost the mlyard server at {client.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
-        "is it running? The transfer can be repeated."
-    )
-
-
-def _run_all(fn: Callable[[Any], Any], items: Sequence[Any], timeout: float | None = None) -> list[Any]:
-    """``fn`` over ``items`` in the thread pool; results in order; the first failure is raised."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS, thread_name_prefix="mlyard-files") as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        done, pending = wait(futures, timeout=timeout, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-        failed = next((f for f in futures if f in done and f.exception() is not None), None)
-        if failed is not None:
-            raise failed.exception()  # type: ignore[misc]  # checked not None just above
-        if pending:
-            raise TimeoutError(f"{len(pending)} of {len(items)} file transfers did not finish within {timeout} s.")
-        return [f.result() for f in futures]
-
-
 class RunFilesMixin:
     """File methods of ``Run``, which sets ``_client`` and ``_path`` (``.../runs/{runId}``)."""
 
@@ -128,22 +54,12 @@ class RunFilesMixin:
     _image_counts_: dict[str, int] | None = None
 
     def _file_path(self, name: str) -> str:
-        return f"{self._path}/files/{_quote_name(check_file_name(name))}"
+        return f"{self._path}/files/{quote_name(check_file_name(name))}"
 
     # -- uploading -----------------------------------------------------------------------
 
     def _put(self, name: str, handle: IO[bytes], size: int, sha256: str, overwrite: bool) -> dict[str, Any]:
-        headers = {"Content-Length": str(size), SHA256_HEADER: sha256, "Content-Type": "application/octet-stream"}
-        params = {"overwrite": "true"} if overwrite else None
-        try:
-            response = self._client._http.put(
-                self._file_path(name), content=_chunks_of(handle), headers=headers, params=params
-            )
-        except httpx.TransportError as exc:
-            raise _unreachable(self._client, exc) from None
-        _raise_for(self._client, response)
-        answer: dict[str, Any] = response.json()
-        return answer
+        return put_file(self._client, self._file_path(name), handle, size, sha256, overwrite=overwrite)
 
     def upload_file(
         self,
@@ -163,13 +79,11 @@ class RunFilesMixin:
             path = Path(path_or_stream)
             if not path.is_file():
                 raise FileNotFoundError(f"Cannot upload '{path}' as '{name}': no such file.")
-            sha256 = _sha256_of_path(path)
-            with path.open("rb") as handle:
-                return self._put(name, handle, os.fstat(handle.fileno()).st_size, sha256, overwrite)
+            return put_path(self._client, self._file_path(name), path, overwrite=overwrite)
         # A stream is spooled (hashed on the way) so that its digest can lead the request.
         digest = hashlib.sha256()
         with tempfile.TemporaryFile(prefix="mlyard-upload-") as spool:
-            for chunk in _chunks_of(path_or_stream):
+            for chunk in chunks_of(path_or_stream):
                 if not isinstance(chunk, bytes | bytearray | memoryview):
                     raise TypeError(f"Cannot upload '{name}': the stream must be binary (open it with 'rb').")
                 digest.update(chunk)
@@ -201,7 +115,7 @@ class RunFilesMixin:
                 progress(pair[0])
             return stored
 
-        stored = _run_all(one, list(zip(names, paths, strict=True)), timeout_seconds)
+        stored = run_all(one, list(zip(names, paths, strict=True)), timeout_seconds)
         return stored if return_artifacts else None
 
     def upload_folder(
@@ -245,30 +159,7 @@ class RunFilesMixin:
         target = Path(output_file_path) if output_file_path is not None else Path(name.rsplit("/", 1)[-1])
         if target.is_dir():
             target = target / name.rsplit("/", 1)[-1]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-        try:
-            with self._client._http.stream("GET", self._file_path(name)) as response:
-                _raise_for(self._client, response)
-                expected = response.headers.get(SHA256_HEADER)
-                digest = hashlib.sha256()
-                with partial.open("wb") as out:
-                    for chunk in response.iter_bytes(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            if expected is None and _validate_checksum:
-                raise ChecksumMismatch(f"The server sent no sha256 for file '{name}': it cannot be validated.")
-            if expected is not None and digest.hexdigest() != expected.lower():
-                raise ChecksumMismatch(
-                    f"File '{name}' arrived with sha256 {digest.hexdigest()}, but the server announced {expected}: "
-                    "the transfer was corrupted; download it again."
-                )
-            os.replace(partial, target)
-        except httpx.TransportError as exc:
-            raise _unreachable(self._client, exc) from None
-        finally:
-            partial.unlink(missing_ok=True)
-        return target
+        return get_to_path(self._client, self._file_path(name), target, name, require_digest=_validate_checksum)
 
     def download_files(
         self,
@@ -306,7 +197,7 @@ class RunFilesMixin:
         pairs = list(zip(names, targets, strict=True))
         out: list[Path] = []
         for start in range(0, len(pairs), max(1, batch_size)):
-            out.extend(_run_all(one, pairs[start : start + max(1, batch_size)]))
+            out.extend(run_all(one, pairs[start : start + max(1, batch_size)]))
         return out
 
     # -- images ----------------------------------------------------------------------------

@@ -49,6 +49,9 @@ _MLFLOW_CODES_BY_NAME = {"AlreadyExists": "RESOURCE_ALREADY_EXISTS"}
 
 def mlflow_error_code(status: int, code: str) -> str:
     """MLflow's ``error_code`` for one of our errors: by its status, or by its name where that says more."""
+    if code == _HTTP_CODES[404]:
+        # No such route: what MLflow's client hears from a server without the API, and falls back on.
+        return "ENDPOINT_NOT_FOUND"
     for suffix, mlflow_code in _MLFLOW_CODES_BY_NAME.items():
         if code.endswith(suffix):
             return mlflow_code
@@ -103,7 +106,34 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, exc.status_code, code, message, headers=exc.headers)
 
 
+# Optional packages and the extra that brings each (pyproject.toml): a server installed without
+# one still runs, and the feature that needs it says what to install instead of failing blindly.
+_EXTRAS = {
+    "duckdb": "data",
+    "pyarrow": "data",
+    "pandas": "data",
+    "jupyter_server": "compute",
+    "jupyterlab": "compute",
+    "nbclient": "compute",
+    "nbformat": "compute",
+    "websockets": "compute",
+    "ray": "ray",
+    "psycopg": "postgres",
+    "s3fs": "s3",
+}
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    package = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    if package in _EXTRAS:
+        log.warning("%s %s needs the missing package '%s'", request.method, request.url.path, package)
+        return _respond(
+            request,
+            501,
+            "FeatureNotInstalled",
+            f"This needs the package '{package}', which this server does not have: install it with "
+            f"pip install 'mlyard[{_EXTRAS[package]}]' and restart the server.",
+        )
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return _respond(request, 500, "InternalError", "The server failed unexpectedly; its log has the details.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -40,6 +41,10 @@ def prepare(settings: Settings, *, create_defaults: bool = True) -> Prepared:
 def serve(settings: Settings, platform: Platform) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings, platform)
+    # What start-up made (modules, routes, models) lives as long as the process: keep the
+    # collector off it, and back on for what requests make (the CLI turned it off to start faster).
+    gc.freeze()
+    gc.enable()
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -47,6 +52,8 @@ def serve(settings: Settings, platform: Platform) -> None:
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         server_header=False,
+        # The Jupyter proxy carries kernels' WebSockets (server/routers/jupyter_proxy.py).
+        ws="websockets-sansio",
     )
     _run_until_stopped(uvicorn.Server(config))
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mlyard.core.entities.tracking import Run, RunStatus
-from mlyard.core.errors import PropertyAlreadySet, ValidationError
+from mlyard.core.errors import ExperimentDeleted, PropertyAlreadySet, ValidationError
 from mlyard.core.ids import utcnow
 from mlyard.services.experiments import check_tags
 from mlyard.services.platform import Platform
@@ -161,7 +161,15 @@ def _set_deleted(
         run = repo.get_run(ws.id, run_id, for_update=True)
         if run is None:
             raise _run_not_found(ws.name, run_id)
-        if (run.deleted_at is None) != (when is None):
+        own, experiment_deleted = repo.deletion_times(run.id)
+        if when is None and experiment_deleted is not None:
+            raise ExperimentDeleted(
+                f"Run '{run.id}' belongs to experiment '{run.experiment_name}', which was deleted: restore the "
+                f"experiment (POST .../experiments/{run.experiment_name}/restore) and its runs come back with it.",
+                target="runId",
+            )
+        # The run's own mark, not the experiment's: it decides whether the run returns with it.
+        if (own is None) != (when is None):
             repo.update_run(run.id, deleted_at=when)
         updated = repo.get_run(ws.id, run.id)
     assert updated is not None

@@ -9,14 +9,20 @@ headers without reading the file twice. Everything of a run lives under
 Uploads stream: the digest is computed chunk by chunk while the store writes, and a digest
 that differs from the one the client announced makes the chunk iterator raise at its end, so
 the store discards its temporary file (or aborts its multipart upload) and an existing file of
-that name stays as it was. A reader racing an overwrite may briefly see the new file with the
+that name stays as it was.
+
+An overwrite is atomic without a staging key of our own: ``BlobStore.write_stream`` already
+writes to a temporary key and publishes it whole (the file store renames a temporary file
+over the old one; S3 makes a multipart upload visible only when it completes), so a reader
+sees the old file or the new one, and an upload that fails midway leaves the old one. A
+reader already streaming the old file keeps reading it (the file store's open handle) or
+fails (s3fs notices the changed ETag) rather than mixing the two. What is not atomic is the
+pair of file and digest: a reader racing an overwrite may briefly see the new file with the
 old digest; the SDK then reports a checksum mismatch and a retry succeeds.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,14 +34,12 @@ from mlyard.core.errors import (
     InvalidFileName,
     RunFileAlreadyExists,
     RunFileNotFound,
-    ValidationError,
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.services.checksums import Hashed, check_sha256
 from mlyard.services.platform import Platform
 from mlyard.services.runs import ensure_writable
 from mlyard.services.workspaces import storage_prefix
-
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +59,6 @@ def check_name(name: object) -> str:
         raise InvalidFileName(describe_bad_name(name, problem), target="name")
     assert isinstance(name, str)  # file_name_problem refuses everything else
     return name
-
-
-def check_sha256(digest: str | None) -> str | None:
-    """A client's announced digest, lowercased; 64 hex characters or ``ValidationError``."""
-    if digest is None:
-        return None
-    lowered = digest.strip().lower()
-    if not _SHA256_HEX.fullmatch(lowered):
-        raise ValidationError(
-            f"X-Content-SHA256 must be 64 hexadecimal characters (a sha256 digest), not {digest[:80]!r}.",
-            target="X-Content-SHA256",
-        )
-    return lowered
 
 
 def run_prefix(run: Run) -> str:
@@ -107,30 +98,59 @@ def upload(
         raise RunFileAlreadyExists(
             f"Run '{run.id}' already has a file '{name}': upload with overwrite=true to replace it.", target="name"
         )
-    digest = hashlib.sha256()
-
-    def hashed() -> Iterator[bytes]:
-        for chunk in chunks:
-            digest.update(chunk)
-            yield chunk
-        # Raising here, before the store publishes the blob, leaves nothing written.
-        if expected is not None and digest.hexdigest() != expected:
-            raise ChecksumMismatch(
-                f"File '{name}' of run '{run.id}' arrived with sha256 {digest.hexdigest()}, but the client sent "
-                f"{expected}: the upload was corrupted on the way and nothing was stored; upload it again.",
-                target="X-Content-SHA256",
-            )
-
-    size = p.blobs.write_stream(key, hashed())
-    sha = digest.hexdigest()
+    hashed = Hashed(
+        chunks,
+        expected,
+        lambda got, sent: ChecksumMismatch(
+            f"File '{name}' of run '{run.id}' arrived with sha256 {got}, but the client sent "
+            f"{sent}: the upload was corrupted on the way and nothing was stored; upload it again.",
+            target="X-Content-SHA256",
+        ),
+    )
+    size = p.blobs.write_stream(key, hashed)
+    sha = hashed.hexdigest()
     p.blobs.put_bytes(_digest_key(run, name), sha.encode("ascii"))
     info = p.blobs.stat(key)
     return RunFile(name, size, info.modified, sha)
 
 
+def delete_file(p: Platform, run: Run, name: str) -> None:
+    """Remove the run's file ``name`` and its digest (``RunFileNotFound`` when there is none).
+
+    Finished and deleted runs allow it too: deleting is its own permission, and the purge of a
+    deleted run's files (``mlflow gc``) must work.
+    """
+    name = check_name(name)
+    key = _file_key(run, name)
+    if not p.blobs.exists(key):
+        raise _not_found(run, name)
+    p.blobs.delete(key)
+    p.blobs.delete(_digest_key(run, name))
+
+
+def delete_files(p: Platform, run: Run, prefix: str = "") -> int:
+    """Remove the file ``prefix`` or every file in the folder ``prefix`` (``''``: all of them).
+
+    Answers how many files went; a prefix that matches nothing is not an error.
+    """
+    files, digests = f"{run_prefix(run)}/files", f"{run_prefix(run)}/sha256"
+    if prefix:
+        folder = check_name(prefix.removesuffix("/"))
+        files, digests = f"{files}/{folder}", f"{digests}/{folder}"
+    count = p.blobs.delete_prefix(files)
+    p.blobs.delete_prefix(digests)
+    return count
+
+
 def delete_all(p: Platform, run: Run) -> int:
     """Remove every file of the run (and the digests beside them); answer how many blobs went."""
     return p.blobs.delete_prefix(run_prefix(run))
+
+
+def _not_found(run: Run, name: str) -> RunFileNotFound:
+    return RunFileNotFound(
+        f"Run '{run.id}' has no file '{name}': list its files with 'mlyard run files {run.id}'.", target="name"
+    )
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -154,9 +174,7 @@ def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes
         info = p.blobs.stat(key)
         chunks = p.blobs.open_read(key)
     except BlobNotFound:
-        raise RunFileNotFound(
-            f"Run '{run.id}' has no file '{name}': list its files with 'mlyard run files {run.id}'.", target="name"
-        ) from None
+        raise _not_found(run, name) from None
     try:
         sha: str | None = p.blobs.get_bytes(_digest_key(run, name)).decode("ascii")
     except BlobNotFound:
@@ -164,4 +182,15 @@ def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes
     return RunFile(name, info.size, info.modified, sha), chunks
 
 
-__all__ = ["RunFile", "check_name", "check_sha256", "delete_all", "list_files", "open_file", "run_prefix", "upload"]
+__all__ = [
+    "RunFile",
+    "check_name",
+    "check_sha256",
+    "delete_all",
+    "delete_file",
+    "delete_files",
+    "list_files",
+    "open_file",
+    "run_prefix",
+    "upload",
+]

@@ -34,7 +34,7 @@ from mlyard.services.platform import Platform
 from mlyard.services.run_filter import Clause, Entity, Op, OrderKey, parse_filter, parse_order_by
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.metrics import LatestMetricRow
-from mlyard.store.tracking import RunParamRow, RunRow, RunTagRow, TrackingRepository
+from mlyard.store.tracking import RunParamRow, RunRow, RunTagRow, TrackingRepository, run_not_deleted
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -245,7 +245,8 @@ def search_runs(
     include_deleted: bool = False,
 ) -> RunSearchPage:
     """Runs of the workspace (of the named experiments when given) that match ``filter``, in
-    ``order_by`` order (newest first by default), one page of at most ``max_results``."""
+    ``order_by`` order (newest first by default), one page of at most ``max_results``. Deleted
+    runs, and the runs of deleted experiments, are left out unless ``include_deleted``."""
     if not 1 <= max_results <= MAX_RESULTS:
         raise ValidationError(f"A search answers 1 to {MAX_RESULTS} runs ({max_results} asked).", target="maxResults")
     clauses = parse_filter(filter)
@@ -267,7 +268,7 @@ def search_runs(
         if experiment_ids is not None:
             where.append(RunRow.experiment_id.in_(experiment_ids) if experiment_ids else false())
         if not include_deleted:
-            where.append(RunRow.deleted_at.is_(None))
+            where.append(run_not_deleted())
         where += [_condition(c, dialect) for c in clauses]
         if cursor:
             values, last_id = _decode(cursor, fingerprint, keys)
@@ -284,7 +285,7 @@ def search_runs(
         ).all()
         more = len(rows) > max_results
         rows = rows[:max_results]
-        runs = TrackingRepository(session)._hydrate([row[0] for row in rows])
+        runs = TrackingRepository(session).to_runs([row[0] for row in rows])
         metrics = _latest(session, [r.id for r in runs])
     next_cursor = None
     if more and rows:

@@ -29,6 +29,7 @@ from mlyard.core.errors import (
 from mlyard.core.ids import utcnow
 from mlyard.services.experiments import check_tags, get_experiment, get_or_create_experiment
 from mlyard.services.platform import Platform
+from mlyard.services.races import next_number_retried
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.tracking import (
     RunRow,
@@ -38,7 +39,6 @@ from mlyard.store.tracking import (
 MAX_PAGE = 1000
 MAX_CHILDREN = 1000
 MAX_DISPLAY_NAME = 255
-_CREATE_ATTEMPTS = 5
 
 
 def new_run_id() -> str:
@@ -57,7 +57,8 @@ def _run_not_found(workspace: str, run_id: str, what: str = "Run") -> RunNotFoun
 
 
 def get_run(p: Platform, subscription_id: str, resource_group: str, workspace: str, run_id: str) -> Run:
-    """The run ``run_id`` of the workspace, deleted or not (``deleted_at`` tells)."""
+    """The run ``run_id`` of the workspace, deleted or not (``deleted_at`` tells; a run of a
+    deleted experiment is deleted with it)."""
     ws = get_workspace(p, subscription_id, resource_group, workspace)
     with p.db.read() as session:
         found = TrackingRepository(session).get_run(ws.id, run_id)
@@ -70,7 +71,8 @@ def ensure_writable(run: Run) -> None:
     """Refuse logging to a finished or deleted run (RunNotWritable, 409)."""
     if run.deleted_at is not None:
         raise RunNotWritable(
-            f"Run '{run.id}' was deleted: restore it (POST .../runs/{run.id}/restore) before logging to it.",
+            f"Run '{run.id}' was deleted, or its experiment '{run.experiment_name}' was: restore it "
+            f"(POST .../runs/{run.id}/restore, or .../experiments/{run.experiment_name}/restore) before logging to it.",
             target="runId",
         )
     if run.status.terminal:
@@ -117,7 +119,8 @@ def list_runs(
 ) -> RunPage:
     """Newest first, one page at a time; ``next_cursor`` continues where this page ended.
 
-    A tag or property filter of None matches any value of that key.
+    A tag or property filter of None matches any value of that key. Deleted runs, and the runs
+    of deleted experiments, are left out unless ``include_deleted``.
     """
     if not 1 <= top <= MAX_PAGE:
         raise ValidationError(f"A page holds 1 to {MAX_PAGE} runs ({top} asked).", target="top")
@@ -206,17 +209,12 @@ def create_runs(
             f"'mlyard experiment reactivate -n {experiment.name}') before starting runs in it.",
             target="experimentName",
         )
-    for attempt in range(_CREATE_ATTEMPTS):
-        try:
-            return _insert_runs(
-                p, actor, experiment.workspace_id, experiment.id, names[:count], checked_tags, checked_props,
-                parent_run_id, run_type, status, workspace,
-            )  # fmt: skip
-        except Conflict:
-            # Only PostgreSQL gets here: a concurrent writer took the same number first.
-            if attempt == _CREATE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return next_number_retried(
+        lambda: _insert_runs(
+            p, actor, experiment.workspace_id, experiment.id, names[:count], checked_tags, checked_props,
+            parent_run_id, run_type, status, workspace,
+        )
+    )  # fmt: skip
 
 
 def _insert_runs(

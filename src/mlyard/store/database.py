@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +27,15 @@ __all__ = ["METADATA", "Database", "make_engine"]
 _RACE_SQLSTATES = frozenset({"23505", "23503"})  # unique_violation, foreign_key_violation
 _RACE_SQLITE_MESSAGES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
 _CONCURRENT_CHANGE = "Another request changed the same resource at the same time: read it again, then retry."
+
+
+def _nul_in_text(exc: DataError) -> bool:
+    """PostgreSQL's text cannot hold NUL characters (SQLite's can): whatever field carried one,
+    that is the caller's input to fix, not a server failure. Other data errors stay errors."""
+    return "NUL (0x00)" in str(exc.orig)
+
+
+_NUL_REFUSED = "Text may not contain NUL (\\x00) characters: remove them and send the request again."
 
 
 def _lost_a_race(exc: IntegrityError) -> bool:
@@ -99,8 +108,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._reader() as session:
-            yield session
+        try:
+            with self._reader() as session:
+                yield session
+        except DataError as exc:
+            if not _nul_in_text(exc):
+                raise
+            raise ValidationError(_NUL_REFUSED) from exc
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -118,6 +132,10 @@ class Database:
             if isinstance(exc, IntegrityError) and not _lost_a_race(exc):
                 raise
             raise Conflict(_CONCURRENT_CHANGE) from exc
+        except DataError as exc:
+            if not _nul_in_text(exc):
+                raise
+            raise ValidationError(_NUL_REFUSED) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,6 +112,15 @@ class JsonMetricRow(Base):
 
     def to_entity(self) -> JsonMetric:
         return JsonMetric(self.key, JsonMetricKind(self.kind), self.value, self.step, self.timestamp)
+
+
+@dataclass(frozen=True)
+class MetricTotals:
+    """Metric data of some runs: chunk rows, the points in them, JSON metrics (tables, images)."""
+
+    chunks: int
+    points: int
+    json_metrics: int
 
 
 @dataclass(frozen=True)
@@ -217,7 +226,23 @@ class MetricsRepository:
         query = select(func.count()).where(JsonMetricRow.run_id == run_id, JsonMetricRow.key == key)
         return int(self.session.scalar(query) or 0)
 
+    # purging (services.retention)
+
+    def totals(self, run_ids: Collection[str]) -> MetricTotals:
+        """How much metric data the runs hold, summed over them."""
+        ids = list(run_ids)
+        chunks, points = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(MetricChunkRow.count), 0)).where(MetricChunkRow.run_id.in_(ids))
+        ).one()
+        json_count = self.session.scalar(select(func.count()).where(JsonMetricRow.run_id.in_(ids)))
+        return MetricTotals(int(chunks), int(points), int(json_count or 0))
+
     def delete_run_metrics(self, run_id: str) -> None:
         """Remove every metric of a run (the foreign keys cascade too; this is for callers that purge)."""
+        self.delete_metrics([run_id])
+
+    def delete_metrics(self, run_ids: Collection[str]) -> None:
+        """Remove every metric of the runs, table by table, so that no cascade has to find them."""
+        ids = list(run_ids)
         for table in (MetricChunkRow, LatestMetricRow, MetricBatchRow, JsonMetricRow):
-            self.session.execute(delete(table).where(table.run_id == run_id))
+            self.session.execute(delete(table).where(table.run_id.in_(ids)))

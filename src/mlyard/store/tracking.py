@@ -4,11 +4,15 @@ Tags, parameters and properties of a run live in key/value tables keyed by (run_
 not in a JSON column, because run search filters on them. Everything hangs off its workspace
 with ``ON DELETE CASCADE``, so that deleting a workspace removes its run history in the same
 statement.
+
+A run counts as deleted when its own ``deleted_at`` is set or its experiment's is: entities carry
+the earlier of the two, listings leave both out, and garbage collection (``services.retention``)
+purges them for good through the repository's purge methods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +30,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -37,6 +42,7 @@ from mlyard.store.base import Base
 
 RUN_ID_LENGTH = 32
 KEY_LENGTH = 250
+_DELETED = text("deleted_at IS NOT NULL")  # a partial index: most runs are not deleted
 
 
 class ExperimentRow(Base):
@@ -71,6 +77,8 @@ class RunRow(Base):
     __table_args__ = (
         UniqueConstraint("experiment_id", "number"),
         Index("ix_runs_workspace_id_created_at", "workspace_id", "created_at"),
+        # Garbage collection pages through deleted runs by (deleted_at, id) (revision 0009).
+        Index("ix_runs_deleted_at_id", "deleted_at", "id", postgresql_where=_DELETED, sqlite_where=_DELETED),
     )
 
     id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), primary_key=True)
@@ -179,7 +187,7 @@ class TrackingRepository:
         if for_update:
             query = query.with_for_update()
         row = self.session.scalar(query)
-        return self._hydrate([row])[0] if row else None
+        return self.to_runs([row])[0] if row else None
 
     def update_run(self, run_id: str, **values: Any) -> None:
         self.session.execute(
@@ -215,7 +223,7 @@ class TrackingRepository:
         if run_type is not None:
             where.append(RunRow.run_type == run_type.value)
         if not include_deleted:
-            where.append(RunRow.deleted_at.is_(None))
+            where.append(run_not_deleted())
         where += [_has(RunTagRow, k, v) for k, v in (tags or {}).items()]
         where += [_has(RunPropertyRow, k, v) for k, v in (properties or {}).items()]
         by_number = experiment_id is not None
@@ -227,7 +235,7 @@ class TrackingRepository:
                 where.append(or_(RunRow.created_at < when, and_(RunRow.created_at == when, RunRow.id < last_id)))
         order = [RunRow.number.desc()] if by_number else [RunRow.created_at.desc(), RunRow.id.desc()]
         rows = list(self.session.scalars(select(RunRow).where(*where).order_by(*order).limit(limit)))
-        return self._hydrate(rows)
+        return self.to_runs(rows)
 
     # key/value tables
     def values(self, table: KeyValueRow, run_id: str) -> dict[str, str]:
@@ -245,15 +253,86 @@ class TrackingRepository:
     def remove_values(self, table: KeyValueRow, run_id: str, keys: Iterable[str]) -> None:
         self.session.execute(delete(table).where(table.run_id == run_id, table.key.in_(list(keys))))
 
-    def _hydrate(self, rows: Sequence[RunRow]) -> list[Run]:
-        """Entities with their experiment names and key/values, in four queries for any page."""
+    # purging for good (services.retention): keyset pages, children before their parents
+    def deleted_runs(
+        self, cutoff: datetime, *, after: tuple[datetime, str] | None = None, limit: int = 500
+    ) -> list[tuple[datetime, str, str | None]]:
+        """(deleted_at, id, parent id) of the runs deleted before ``cutoff`` in experiments that
+        were not, in (deleted_at, id) order after ``after``."""
+        expired_experiments = select(ExperimentRow.id).where(ExperimentRow.deleted_at < cutoff)
+        where = [RunRow.deleted_at < cutoff, RunRow.experiment_id.not_in(expired_experiments)]
+        if after is not None:
+            when, last = after
+            where.append(or_(RunRow.deleted_at > when, and_(RunRow.deleted_at == when, RunRow.id > last)))
+        query = select(RunRow.deleted_at, RunRow.id, RunRow.parent_run_id).where(*where)
+        rows = self.session.execute(query.order_by(RunRow.deleted_at, RunRow.id).limit(limit))
+        return [(when, i, parent) for when, i, parent in rows if when is not None]
+
+    def top_level_runs(self, experiment_id: str, *, after: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+        """(number, id) of the experiment's runs that have no parent, by number after ``after``."""
+        where = (RunRow.experiment_id == experiment_id, RunRow.parent_run_id.is_(None), RunRow.number > after)
+        query = select(RunRow.number, RunRow.id).where(*where).order_by(RunRow.number).limit(limit)
+        return [(n, i) for n, i in self.session.execute(query)]
+
+    def expired_among(self, run_ids: Collection[str], cutoff: datetime) -> set[str]:
+        query = select(RunRow.id).where(RunRow.id.in_(list(run_ids)), _expired(cutoff))
+        return set(self.session.scalars(query))
+
+    def parents(self, run_ids: Collection[str]) -> dict[str, str | None]:
+        query = select(RunRow.id, RunRow.parent_run_id).where(RunRow.id.in_(list(run_ids)))
+        return {i: parent for i, parent in self.session.execute(query)}
+
+    def with_children(self, run_ids: Collection[str]) -> set[str]:
+        query = select(RunRow.parent_run_id).where(RunRow.parent_run_id.in_(list(run_ids))).distinct()
+        return {parent for parent in self.session.scalars(query) if parent is not None}
+
+    def child_ids(self, parent_run_id: str, *, after: str = "", limit: int = 500) -> list[str]:
+        query = select(RunRow.id).where(RunRow.parent_run_id == parent_run_id, RunRow.id > after)
+        return list(self.session.scalars(query.order_by(RunRow.id).limit(limit)))
+
+    def runs_by_id(self, run_ids: Collection[str]) -> list[Run]:
+        rows = self.session.scalars(select(RunRow).where(RunRow.id.in_(list(run_ids))).order_by(RunRow.id))
+        return self.to_runs(list(rows))
+
+    def delete_runs(self, run_ids: Collection[str]) -> None:
+        """Delete the runs and their key/values (their children first: the foreign key cascades)."""
+        ids = list(run_ids)
+        for table in (RunTagRow, RunParamRow, RunPropertyRow):
+            self.session.execute(delete(table).where(table.run_id.in_(ids)))
+        self.session.execute(delete(RunRow).where(RunRow.id.in_(ids)))
+
+    def expired_experiments(self, cutoff: datetime, *, after: str = "", limit: int = 500) -> list[str]:
+        query = select(ExperimentRow.id).where(ExperimentRow.deleted_at < cutoff, ExperimentRow.id > after)
+        return list(self.session.scalars(query.order_by(ExperimentRow.id).limit(limit)))
+
+    def delete_empty_experiments(self, experiment_ids: Collection[str], cutoff: datetime) -> int:
+        """Delete those of the experiments still deleted before ``cutoff`` that hold no run any more."""
+        empty = ~exists().where(RunRow.experiment_id == ExperimentRow.id)
+        query = select(ExperimentRow.id).where(ExperimentRow.id.in_(list(experiment_ids)), empty)
+        doomed = list(self.session.scalars(query.where(ExperimentRow.deleted_at < cutoff)))
+        if doomed:
+            self.session.execute(delete(ExperimentRow).where(ExperimentRow.id.in_(doomed)))
+        return len(doomed)
+
+    def deletion_times(self, run_id: str) -> tuple[datetime | None, datetime | None]:
+        """When the run itself was deleted and when its experiment was (None: not deleted)."""
+        found = self.session.execute(
+            select(RunRow.deleted_at, ExperimentRow.deleted_at)
+            .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+            .where(RunRow.id == run_id)
+        ).first()
+        return (found[0], found[1]) if found else (None, None)
+
+    def to_runs(self, rows: Sequence[RunRow]) -> list[Run]:
+        """Entities of run rows, with their experiment names and key/values, in four queries for
+        any page; a run of a deleted experiment is deleted since then (unless it was before)."""
         if not rows:
             return []
         ids = [r.id for r in rows]
-        names: dict[str, str] = {
-            exp_id: name
-            for exp_id, name in self.session.execute(
-                select(ExperimentRow.id, ExperimentRow.name).where(
+        experiments: dict[str, tuple[str, datetime | None]] = {
+            exp_id: (name, deleted)
+            for exp_id, name, deleted in self.session.execute(
+                select(ExperimentRow.id, ExperimentRow.name, ExperimentRow.deleted_at).where(
                     ExperimentRow.id.in_({r.experiment_id for r in rows})
                 )
             )
@@ -271,7 +350,7 @@ class TrackingRepository:
                 id=r.id,
                 workspace_id=r.workspace_id,
                 experiment_id=r.experiment_id,
-                experiment_name=names.get(r.experiment_id, ""),
+                experiment_name=experiments.get(r.experiment_id, ("", None))[0],
                 number=r.number,
                 display_name=r.display_name,
                 status=RunStatus(r.status),
@@ -285,10 +364,28 @@ class TrackingRepository:
                 properties=kv[RunPropertyRow].get(r.id, {}),
                 params=kv[RunParamRow].get(r.id, {}),
                 error=dict(r.error) if r.error is not None else None,
-                deleted_at=r.deleted_at,
+                deleted_at=_earliest(r.deleted_at, experiments.get(r.experiment_id, ("", None))[1]),
             )
             for r in rows
         ]
+
+
+def _expired(cutoff: datetime) -> ColumnElement[bool]:
+    """The run, or its experiment, was deleted before ``cutoff``."""
+    expired_experiments = select(ExperimentRow.id).where(ExperimentRow.deleted_at < cutoff)
+    return or_(RunRow.deleted_at < cutoff, RunRow.experiment_id.in_(expired_experiments))
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return min(first, second) if first is not None and second is not None else first or second
+
+
+def run_not_deleted() -> ColumnElement[bool]:
+    """Neither the run nor its experiment is deleted (for listings and searches of ``runs``)."""
+    return and_(
+        RunRow.deleted_at.is_(None),
+        ~exists().where(ExperimentRow.id == RunRow.experiment_id, ExperimentRow.deleted_at.is_not(None)),
+    )
 
 
 def _has(table: KeyValueRow, key: str, value: str | None) -> ColumnElement[bool]:

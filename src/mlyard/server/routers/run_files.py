@@ -1,17 +1,13 @@
 """Files of a run: raw bytes streamed in (``PUT``) and out (``GET``), and a listing.
 
-The upload route is ``async`` only to read the request body as it arrives; the service is
-synchronous, so it runs in a worker thread and pulls the body's chunks back from the event
-loop one at a time. Nothing holds a whole file in memory on either path.
+Bodies stream both ways through :mod:`mlyard.server.streaming` (shared with datastore files);
+nothing holds a whole file in memory.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -20,6 +16,8 @@ from mlyard.api.run_files import SHA256_HEADER, RunFileListOut, RunFileOut
 from mlyard.core import actions as A
 from mlyard.core.entities.tracking import Run
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.server.streaming import file_response
+from mlyard.server.streaming import pull_body as pull_body  # re-exported: routers/mlflow_artifacts.py imports it here
 from mlyard.services import run_files as svc
 from mlyard.services import runs
 from mlyard.services.platform import Platform
@@ -35,7 +33,6 @@ FILES = (
 )
 Read = Annotated[AuthContext, authorize(A.RUNS_READ)]
 Write = Annotated[AuthContext, authorize(A.RUNS_WRITE)]
-_COALESCE = 1024 * 1024  # the ASGI server hands over ~64 KiB pieces; write in MiB chunks
 
 
 def _run(platform: Platform, auth: AuthContext, run_id: str) -> Run:
@@ -46,26 +43,6 @@ def _run(platform: Platform, auth: AuthContext, run_id: str) -> Run:
 
 def file_out(f: svc.RunFile) -> RunFileOut:
     return RunFileOut(name=f.name, size=f.size, modified_utc=f.modified, sha256=f.sha256)
-
-
-def _pull(body: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """The request body as a blocking iterator, for the worker thread that runs the service."""
-    pending = bytearray()
-
-    async def next_piece() -> bytes:
-        return await body.__anext__()
-
-    while True:
-        try:
-            piece = anyio.from_thread.run(next_piece)
-        except StopAsyncIteration:
-            break
-        pending += piece
-        if len(pending) >= _COALESCE:
-            yield bytes(pending)
-            pending.clear()
-    if pending:
-        yield bytes(pending)
 
 
 @router.put(FILES + "/{name:path}", response_model=RunFileOut)
@@ -85,7 +62,7 @@ async def upload_file(
 
     def store() -> svc.RunFile:
         run = _run(platform, auth, runId)
-        return svc.upload(platform, run, name, _pull(body), sha256, overwrite=overwrite)
+        return svc.upload(platform, run, name, pull_body(body), sha256, overwrite=overwrite)
 
     return file_out(await anyio.to_thread.run_sync(store))
 
@@ -105,9 +82,4 @@ def list_files(
 def download_file(runId: str, name: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
     """Stream the run's file ``name``; its sha256 is in ``X-Content-SHA256`` and the ``ETag``."""
     info, chunks = svc.open_file(platform, _run(platform, auth, runId), name)
-    headers = {"Content-Length": str(info.size)}
-    if info.sha256:
-        headers[SHA256_HEADER] = info.sha256
-        headers["ETag"] = f'"{info.sha256}"'
-    media_type = mimetypes.guess_type(info.name)[0] or "application/octet-stream"
-    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+    return file_response(info.name, info.size, info.sha256, chunks)

@@ -1,0 +1,186 @@
+"""File transfers with the server, shared by run files and datastore files.
+
+Files stream both ways in 1 MiB chunks; no file is ever held whole in memory. Every upload
+announces its sha256 in ``X-Content-SHA256`` (so a *path* is read twice: hash, then send), and
+the server refuses a body that does not match; every download is hashed as it is written and
+checked against the digest the server announces. A download lands in a temporary file beside
+its target and is renamed into place once verified, so a failed or corrupted transfer never
+leaves a partial file under the real name. Many files go through a small thread pool
+(:data:`PARALLEL_TRANSFERS`) over the client's kept-alive connections, which is what makes a
+folder of a thousand small files quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from mlyard.api.run_files import SHA256_HEADER
+from mlyard.core.errors import AuthenticationError, ChecksumMismatch, ServiceUnreachable, error_from_body
+from mlyard.sdk.client import Client, seg
+
+CHUNK = 1024 * 1024
+PARALLEL_TRANSFERS = 8
+
+Progress = Callable[[str], None]
+"""Called with each file's name once it has been transferred (the CLI draws a progress bar)."""
+
+Bytes = Callable[[int], None]
+"""Called with the size of each chunk as it goes (a progress bar in bytes)."""
+
+PathLike = str | os.PathLike[str]
+
+
+def quote_name(name: str) -> str:
+    """A file name as URL path segments, each escaped ('/' kept between them)."""
+    return "/".join(seg(part) for part in name.split("/"))
+
+
+def sha256_of_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def chunks_of(handle: IO[bytes], on_bytes: Bytes | None = None) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        if on_bytes is not None:
+            on_bytes(len(chunk))
+        yield chunk
+
+
+def raise_for(client: Client, response: httpx.Response) -> None:
+    """Raise the server's error as its core class (the body is read first when streamed)."""
+    if response.status_code < 400:
+        return
+    response.read()
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    error = error_from_body(response.status_code, body)
+    if isinstance(error, AuthenticationError) and not client.has_token:
+        error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
+    raise error
+
+
+def unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable:
+    return ServiceUnreachable(
+        f"Lost the mlyard server at {client.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
+        "is it running? The transfer can be repeated."
+    )
+
+
+def run_all(fn: Callable[[Any], Any], items: Sequence[Any], timeout: float | None = None) -> list[Any]:
+    """``fn`` over ``items`` in the thread pool; results in order; the first failure is raised."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS, thread_name_prefix="mlyard-files") as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        done, pending = wait(futures, timeout=timeout, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        failed = next((f for f in futures if f in done and f.exception() is not None), None)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]  # checked not None just above
+        if pending:
+            raise TimeoutError(f"{len(pending)} of {len(items)} file transfers did not finish within {timeout} s.")
+        return [f.result() for f in futures]
+
+
+def put_file(
+    client: Client,
+    url: str,
+    handle: IO[bytes],
+    size: int,
+    sha256: str,
+    *,
+    overwrite: bool,
+    on_bytes: Bytes | None = None,
+) -> dict[str, Any]:
+    """PUT the bytes of ``handle`` at ``url`` with their digest; answer the server's JSON."""
+    headers = {"Content-Length": str(size), SHA256_HEADER: sha256, "Content-Type": "application/octet-stream"}
+    params = {"overwrite": "true"} if overwrite else None
+    try:
+        response = client._http.put(url, content=chunks_of(handle, on_bytes), headers=headers, params=params)
+    except httpx.TransportError as exc:
+        raise unreachable(client, exc) from None
+    raise_for(client, response)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def put_path(client: Client, url: str, path: Path, *, overwrite: bool, on_bytes: Bytes | None = None) -> dict[str, Any]:
+    """PUT the local file ``path`` at ``url`` (``FileNotFoundError`` when it is not a file)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot upload '{path}': no such file.")
+    sha256 = sha256_of_path(path)
+    with path.open("rb") as handle:
+        return put_file(
+            client, url, handle, os.fstat(handle.fileno()).st_size, sha256, overwrite=overwrite, on_bytes=on_bytes
+        )
+
+
+def get_to_path(
+    client: Client,
+    url: str,
+    target: Path,
+    name: str,
+    *,
+    require_digest: bool = False,
+    on_bytes: Bytes | None = None,
+) -> Path:
+    """Stream ``url`` into ``target`` through a temporary file, checked against the server's sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with client._http.stream("GET", url) as response:
+            raise_for(client, response)
+            expected = response.headers.get(SHA256_HEADER)
+            digest = hashlib.sha256()
+            with partial.open("wb") as out:
+                for chunk in response.iter_bytes(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+        if expected is None and require_digest:
+            raise ChecksumMismatch(f"The server sent no sha256 for file '{name}': it cannot be validated.")
+        if expected is not None and digest.hexdigest() != expected.lower():
+            raise ChecksumMismatch(
+                f"File '{name}' arrived with sha256 {digest.hexdigest()}, but the server announced {expected}: "
+                "the transfer was corrupted; download it again."
+            )
+        os.replace(partial, target)
+    except httpx.TransportError as exc:
+        raise unreachable(client, exc) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+__all__ = [
+    "CHUNK",
+    "PARALLEL_TRANSFERS",
+    "Bytes",
+    "PathLike",
+    "Progress",
+    "chunks_of",
+    "get_to_path",
+    "put_file",
+    "put_path",
+    "quote_name",
+    "raise_for",
+    "run_all",
+    "sha256_of_path",
+    "unreachable",
+]
