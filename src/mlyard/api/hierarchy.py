@@ -1,9 +1,8 @@
-"""Subscriptions, resource groups, workspaces and datastores on the wire."""
+"""Subscriptions, resource groups and workspaces on the wire (datastores: :mod:`mlyard.api.datastores`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
@@ -107,13 +106,3 @@ class WorkspaceDeletionOut(WireModel):
 class ResourceGroupDeletionOut(WireModel):
     resource_group: str
     workspaces: list[WorkspaceDeletionOut]
-
-
-class DatastoreOut(WireModel):
-    id: str
-    name: str
-    datastore_type: str
-    is_default: bool
-    workspace: str
-    properties: dict[str, Any]
-    created_at: datetime

@@ -15,14 +15,14 @@ RESERVED_SEGMENT_PREFIX = ".~mlyard-"
 """Segments starting with this are the blob stores' temporary files (``storage.base``)."""
 
 
-def file_name_problem(name: object) -> str | None:
-    """Why ``name`` is not an acceptable run file name, or None when it is."""
+def file_name_problem(name: object, folder: str = "the run's folder") -> str | None:
+    """Why ``name`` is not an acceptable file name (of a run, or of what ``folder`` says), or None."""
     if not isinstance(name, str):
         return f"it must be a string, not {type(name).__name__}"
     if not name:
         return "it is empty"
     if name.startswith("/"):
-        return "it must be relative to the run's folder, not absolute"
+        return f"it must be relative to {folder}, not absolute"
     if "\\" in name:
         return "it contains a backslash; separate folders with '/'"
     if "\x00" in name:
@@ -37,15 +37,15 @@ def file_name_problem(name: object) -> str | None:
         if segment == "":
             return "it has an empty segment ('//' or a trailing '/')"
         if segment in (".", ".."):
-            return f"it has a {segment!r} segment; names may not leave the run's folder"
+            return f"it has a {segment!r} segment; names may not leave {folder}"
         if segment.startswith(RESERVED_SEGMENT_PREFIX):
             return f"segments starting with {RESERVED_SEGMENT_PREFIX!r} are reserved"
     return None
 
 
-def describe_bad_name(name: object, problem: str) -> str:
+def describe_bad_name(name: object, problem: str, kind: str = "run file") -> str:
     shown = repr(name) if not isinstance(name, str) or len(name) <= 80 else repr(name[:80] + "…")
-    return f"Invalid run file name {shown}: {problem}."
+    return f"Invalid {kind} name {shown}: {problem}."
 
 
 __all__ = ["MAX_FILE_NAME_BYTES", "RESERVED_SEGMENT_PREFIX", "describe_bad_name", "file_name_problem"]

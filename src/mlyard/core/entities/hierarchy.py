@@ -1,4 +1,5 @@
-"""Subscriptions, resource groups, workspaces and the supporting resources of a workspace."""
+"""Subscriptions, resource groups, workspaces and the supporting resources of a workspace
+(datastores are in :mod:`mlyard.core.entities.datastores`)."""
 
 from __future__ import annotations
 
@@ -85,14 +86,3 @@ class Workspace:
 
     def resource(self, kind: SupportingKind) -> SupportingResource | None:
         return next((r for r in self.resources if r.kind is kind), None)
-
-
-@dataclass(frozen=True)
-class Datastore:
-    id: str
-    workspace_id: str
-    name: str
-    datastore_type: str
-    is_default: bool
-    properties: dict[str, Any]
-    created_at: datetime

@@ -1,0 +1,84 @@
+"""Files of a datastore: raw bytes streamed in (``PUT``) and out (``GET``), and a listing.
+
+Uploading needs ``workspaces/datastores/write``, as registering does (Azure ML has no finer
+action for a datastore's data); listing and downloading need ``workspaces/datastores/read``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from mlyard.api.datastores import SHA256_HEADER, DatastoreFileListOut, DatastoreFileOut
+from mlyard.core import actions as A
+from mlyard.core.entities.datastores import DatastoreFile
+from mlyard.core.scopes import Scope
+from mlyard.server.deps import AuthContext, PlatformDep, authorize
+from mlyard.server.streaming import file_response, pull_body
+from mlyard.services import datastore_files as svc
+
+
+def _datastore_path(subscriptionId: str, resourceGroupName: str, workspaceName: str, datastoreName: str) -> None:
+    """Declares the datastore's path parameters once for every route (Authorize reads them)."""
+
+
+router = APIRouter(prefix="/api/v1", tags=["datastore files"], dependencies=[Depends(_datastore_path)])
+FILES = (
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/workspaces/{workspaceName}"
+    "/datastores/{datastoreName}/files"
+)
+Read = Annotated[AuthContext, authorize(A.DATASTORES_READ)]
+Write = Annotated[AuthContext, authorize(A.DATASTORES_WRITE)]
+
+
+def _where(scope: Scope) -> tuple[str, str, str]:
+    assert scope.subscription and scope.resource_group and scope.workspace  # the route's path has them
+    return scope.subscription, scope.resource_group, scope.workspace
+
+
+def file_out(f: DatastoreFile) -> DatastoreFileOut:
+    return DatastoreFileOut(name=f.name, size=f.size, modified_utc=f.modified, sha256=f.sha256)
+
+
+@router.put(FILES + "/{name:path}", response_model=DatastoreFileOut)
+async def upload_file(
+    request: Request,
+    datastoreName: str,
+    name: str,
+    auth: Write,
+    platform: PlatformDep,
+    overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
+    sha256: Annotated[
+        str | None, Header(alias=SHA256_HEADER, description="The body's sha256 (hex), verified on arrival.")
+    ] = None,
+) -> DatastoreFileOut:
+    """Stream the raw request body into the datastore's file ``name``."""
+    body = request.stream()
+
+    def store() -> DatastoreFile:
+        return svc.upload(
+            platform, *_where(auth.scope), datastoreName, name, pull_body(body), sha256, overwrite=overwrite
+        )
+
+    return file_out(await anyio.to_thread.run_sync(store))
+
+
+@router.get(FILES, response_model=DatastoreFileListOut)
+def list_files(
+    datastoreName: str,
+    auth: Read,
+    platform: PlatformDep,
+    prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
+) -> DatastoreFileListOut:
+    found = svc.list_files(platform, *_where(auth.scope), datastoreName, prefix)
+    return DatastoreFileListOut(value=[file_out(f) for f in found])
+
+
+@router.get(FILES + "/{name:path}", response_class=StreamingResponse, responses={200: {"content": {"*/*": {}}}})
+def download_file(datastoreName: str, name: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
+    """Stream the datastore's file ``name``; its sha256, when known, is in ``X-Content-SHA256``."""
+    info, chunks = svc.open_file(platform, *_where(auth.scope), datastoreName, name)
+    return file_response(info.name, info.size, info.sha256, chunks)
