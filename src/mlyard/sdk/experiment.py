@@ -15,6 +15,7 @@ from mlyard.sdk.client import Client, seg
 
 if TYPE_CHECKING:
     from mlyard.sdk.run import Run
+    from mlyard.sdk.script_run_config import ScriptRunConfig
     from mlyard.sdk.workspace import Workspace
 
 _VIEWS = {"activeonly": "active", "archivedonly": "archived", "all": "all"}
@@ -101,6 +102,13 @@ class Experiment:
         body = {"displayName": display_name, "tags": dict(tags) if tags else None}
         details = self._client.post(self._path + "/runs", body)
         return Run(self, details["runId"], _details=details)
+
+    def submit(self, config: ScriptRunConfig, tags: Mapping[str, str] | None = None, **kwargs: Any) -> Run:
+        """Submit a ``ScriptRunConfig``: its source directory is snapshotted and the run queued
+        (``run.wait_for_completion(show_output=True)`` streams its output)."""
+        from mlyard.sdk.script_run_config import submit
+
+        return submit(self, config, tags, **kwargs)
 
     def get_runs(
         self,

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import RunNotFound, ValidationError
 from mlyard.sdk.client import seg
+from mlyard.sdk.dataset_inputs import RunInputsMixin
 from mlyard.sdk.run_files import RunFilesMixin
+from mlyard.sdk.run_jobs import RunJobsMixin
 from mlyard.sdk.run_metrics import RunMetricsMixin
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ def filter_params(values: Filter) -> builtins.list[str] | None:
     return [str(v) for v in values]
 
 
-class Run(RunMetricsMixin, RunFilesMixin):
+class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
     """A run: ``Run(experiment, run_id)`` reads an existing one; ``exp.start_logging()`` starts one."""
 
     def __init__(self, experiment: Experiment, run_id: str, _details: dict[str, Any] | None = None) -> None:
@@ -194,8 +196,13 @@ class Run(RunMetricsMixin, RunFilesMixin):
 
     def get_details(self) -> dict[str, Any]:
         """Azure-like keys: runId, runNumber, displayName, status, startTimeUtc, endTimeUtc,
-        properties, tags, error, parentRunId, experimentName, ..."""
-        return dict(self._refresh())
+        properties, tags, error, parentRunId, experimentName, ...; a submitted run adds its
+        statusReason, target and job (queue place, process, exit code)."""
+        details = dict(self._refresh())
+        if self._is_job:
+            details.update(self._job_details())
+            details["inputDatasets"] = self._input_dataset_details()
+        return details
 
     def get_tags(self) -> dict[str, str]:
         return dict(self._refresh()["tags"])
@@ -267,7 +274,10 @@ class Run(RunMetricsMixin, RunFilesMixin):
         self._patch(body)
 
     def cancel(self) -> None:
-        """Flush queued metrics, then mark the run Canceled."""
+        """Flush queued metrics, then mark the run Canceled (a submitted run's processes are
+        stopped first: see ``RunJobsMixin._cancel_job``)."""
+        if self._is_job:
+            return self._cancel_job()
         self.flush()
         self._patch({"status": RunStatus.CANCELED.value})
 

@@ -14,6 +14,7 @@ from mlyard.core.entities.identity import AccessToken, Principal, PrincipalType,
 from mlyard.core.errors import AuthenticationError, TokenNotFound, UserAlreadyExists, ValidationError
 from mlyard.core.ids import new_id, new_secret, utcnow
 from mlyard.core.names import TOKEN_NAME, USER_NAME, name_key
+from mlyard.core.scopes import Scope
 from mlyard.store.database import Database
 from mlyard.store.identity import AccessTokenRow, IdentityRepository, UserRow
 from mlyard.store.principals import ServicePrincipalRepository
@@ -112,9 +113,16 @@ def create_token(db: Database, principal_id: str, name: str, ttl_days: int) -> t
 
 
 def issue_token(
-    session: Session, principal_id: str, principal_type: PrincipalType, name: str, lifetime: timedelta
+    session: Session,
+    principal_id: str,
+    principal_type: PrincipalType,
+    name: str,
+    lifetime: timedelta,
+    *,
+    scope: Scope | None = None,
 ) -> tuple[AccessToken, str]:
-    """Store a new token (its SHA-256 only) in an open transaction; the secret is returned once."""
+    """Store a new token (its SHA-256 only) in an open transaction; the secret is returned once.
+    A ``scope`` limits the token to that scope (see :class:`mlyard.services.rbac.Authorizer`)."""
     secret = new_secret(TOKEN_PREFIX)
     now = utcnow()
     row = AccessTokenRow(
@@ -127,9 +135,24 @@ def issue_token(
         expires_at=now + lifetime,
         revoked_at=None,
         last_used_at=None,
+        scope=scope.path if scope is not None else None,
     )
     IdentityRepository(session).add(row)
     return row.to_entity(), secret
+
+
+def issue_job_token(
+    db: Database, principal_id: str, principal_type: PrincipalType, run_id: str, scope: Scope, lifetime: timedelta
+) -> tuple[AccessToken, str]:
+    """The token a job's process acts with: its submitter's, limited to ``scope`` (the run's
+    workspace), revoked when the job ends (:func:`revoke_token_id`)."""
+    with db.write() as session:
+        return issue_token(session, principal_id, principal_type, f"job {run_id}", lifetime, scope=scope)
+
+
+def revoke_token_id(db: Database, token_id: str) -> None:
+    with db.write() as session:
+        IdentityRepository(session).revoke_token(token_id, utcnow())
 
 
 # A token's lastUsedAt is refreshed at most this often, so that reads stay reads.
@@ -161,19 +184,22 @@ def authenticate_token(db: Database, secret: str) -> Principal:
             raise AuthenticationError(
                 "The access token has expired: sign in again with 'mlyard login'.", reason="TokenExpired"
             )
+        limit = Scope.parse(row.scope) if row.scope is not None else None
         if row.principal_type == PrincipalType.SERVICE_PRINCIPAL.value:
             sp = ServicePrincipalRepository(session).get_by_id(token.principal_id)
             if sp is None:
                 raise AuthenticationError(
                     "The access token's service principal no longer exists.", reason="PrincipalGone"
                 )
-            return Principal(sp.id, PrincipalType.SERVICE_PRINCIPAL, sp.display_name, "client_credentials", token.id)
+            return Principal(
+                sp.id, PrincipalType.SERVICE_PRINCIPAL, sp.display_name, "client_credentials", token.id, limit
+            )
         user = repo.get_user_by_id(token.principal_id)
         if user is None or not user.is_active:
             raise AuthenticationError(
                 "The access token's user no longer exists or is disabled.", reason="PrincipalGone"
             )
-        return Principal(user.id, PrincipalType.USER, user.username, "token", token.id)
+        return Principal(user.id, PrincipalType.USER, user.username, "token", token.id, limit)
 
 
 def list_tokens(db: Database, principal_id: str) -> list[AccessToken]:
@@ -217,9 +243,11 @@ __all__ = [
     "create_user",
     "hash_password",
     "hash_token",
+    "issue_job_token",
     "issue_token",
     "list_tokens",
     "name_key",
     "password_matches",
     "revoke_token",
+    "revoke_token_id",
 ]

@@ -61,6 +61,9 @@ class Authorizer:
         return [role for scope_key, role in self.held() if scope_key in keys]
 
     def can(self, action: str, scope: Scope) -> bool:
+        limit = self.principal.limited_to
+        if limit is not None and not _inside_limit(limit, action, scope):
+            return False
         if action == A.SELF:
             return True
         return any(role.allows(action) for role in self.roles_at(scope))
@@ -70,6 +73,13 @@ class Authorizer:
         otherwise the scope's own 404 so that nobody learns what exists beyond their reach."""
         if self.can(action, scope):
             return
+        limit = self.principal.limited_to
+        if limit is not None and (limit.contains(scope) or action == A.SELF):
+            raise AuthorizationError(
+                f"This token is a job's token, limited to workspace actions inside '{limit.path}': "
+                f"it may not do '{action}' at scope '{scope.path}'.",
+                target=action,
+            )
         visible = next(
             (s for s in scope.ancestors() if s.level == "root" or self.can(_READ_AT_LEVEL[s.level], s)), None
         )
@@ -80,6 +90,21 @@ class Authorizer:
                 target=action,
             )
         raise not_found_for(scope)
+
+
+# What a job's token may never do, even inside its workspace: change or delete the workspace.
+_NOT_FOR_JOB_TOKENS = (A.WORKSPACES_WRITE, A.WORKSPACES_DELETE)
+
+
+def _inside_limit(limit: Scope, action: str, scope: Scope) -> bool:
+    """A job's token acts only inside its workspace, and only with workspace actions there: no
+    tokens, passwords or role assignments (which could outlive the job or widen its reach)."""
+    name = A.normalize_action(action).lower()
+    return (
+        limit.contains(scope)
+        and name.startswith("workspaces/")
+        and not any(A.action_matches(denied, name) for denied in _NOT_FOR_JOB_TOKENS)
+    )
 
 
 def not_found_for(scope: Scope) -> NotFound:

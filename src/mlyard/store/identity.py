@@ -44,6 +44,9 @@ class AccessTokenRow(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # A job's token works only inside this scope (its run's workspace); None: wherever its
+    # principal's roles reach.
+    scope: Mapped[str | None] = mapped_column(String(400), default=None)
 
     def to_entity(self) -> AccessToken:
         return AccessToken(
@@ -93,6 +96,13 @@ class IdentityRepository:
             .order_by(AccessTokenRow.created_at)
         )
         return [r.to_entity() for r in rows]
+
+    def revoke_token(self, token_id: str, when: datetime) -> None:
+        self.session.execute(
+            update(AccessTokenRow)
+            .where(AccessTokenRow.id == token_id, AccessTokenRow.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
 
     def touch_token(self, token_id: str, when: datetime) -> None:
         self.session.execute(update(AccessTokenRow).where(AccessTokenRow.id == token_id).values(last_used_at=when))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mlyard.core.scopes import Scope
+
 
 class PrincipalType(StrEnum):
     USER = "User"
@@ -55,6 +57,8 @@ class Principal:
     name: str
     auth_method: str
     token_id: str | None = None
+    # Set for a job's token: nothing outside this scope (its run's workspace) is allowed.
+    limited_to: Scope | None = None
 
 
 @dataclass(frozen=True)
