@@ -31,11 +31,18 @@ if TYPE_CHECKING:
         ServicePrincipalAuthentication,
         TokenAuthentication,
     )
+    from mlyard.sdk.compute import ComputeTarget
+    from mlyard.sdk.compute_instance import ComputeInstance
+    from mlyard.sdk.dataset import Dataset
     from mlyard.sdk.datastore import Datastore
+    from mlyard.sdk.environment import CondaDependencies, Environment
     from mlyard.sdk.experiment import Experiment
     from mlyard.sdk.keyvault import Keyvault
+    from mlyard.sdk.notebook import Notebook
     from mlyard.sdk.offline_run import OfflineRun
+    from mlyard.sdk.ray_compute import AmlCompute, RayCompute
     from mlyard.sdk.run import Run
+    from mlyard.sdk.script_run_config import ScriptRunConfig
     from mlyard.sdk.workspace import Workspace
 
 __version__ = "0.1.0"
@@ -44,9 +51,18 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Workspace": "mlyard.sdk.workspace",
     "Datastore": "mlyard.sdk.datastore",
+    "Dataset": "mlyard.sdk.dataset",
+    "Environment": "mlyard.sdk.environment",
+    "CondaDependencies": "mlyard.sdk.environment",
     "Keyvault": "mlyard.sdk.keyvault",
     "Experiment": "mlyard.sdk.experiment",
     "Run": "mlyard.sdk.run",
+    "ScriptRunConfig": "mlyard.sdk.script_run_config",
+    "ComputeTarget": "mlyard.sdk.compute",
+    "ComputeInstance": "mlyard.sdk.compute_instance",
+    "Notebook": "mlyard.sdk.notebook",
+    "RayCompute": "mlyard.sdk.ray_compute",
+    "AmlCompute": "mlyard.sdk.ray_compute",
     "OfflineRun": "mlyard.sdk.offline_run",
     "AbstractAuthentication": "mlyard.sdk.authentication",
     "InteractiveLoginAuthentication": "mlyard.sdk.authentication",
@@ -56,19 +72,28 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "AbstractAuthentication",
+    "AmlCompute",
     "AuthenticationError",
     "AuthorizationError",
+    "ComputeInstance",
+    "ComputeTarget",
+    "CondaDependencies",
     "Conflict",
+    "Dataset",
     "Datastore",
+    "Environment",
     "Experiment",
     "InteractiveLoginAuthentication",
     "InvalidConfig",
     "Keyvault",
     "MlyardError",
     "NotFound",
+    "Notebook",
     "OfflineRun",
+    "RayCompute",
     "ResourceGroupNotFound",
     "Run",
+    "ScriptRunConfig",
     "ServicePrincipalAuthentication",
     "ServiceUnreachable",
     "SubscriptionNotFound",

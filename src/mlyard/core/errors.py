@@ -17,6 +17,12 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── ChecksumMismatch             400  (an upload whose sha256 is not the one the client sent)
     │   ├── InvalidScope                 400
     │   ├── InvalidFilter                400  (a run search filter or order-by key, with its position)
+    │   ├── DatastorePathNotAllowed      400  (a local datastore outside MLYARD_LOCAL_DATASTORE_ROOTS)
+    │   ├── InvalidEnvironmentSpec       400  (a requirements or conda file that cannot be read)
+    │   ├── ComputeTypeNotSupported      400  (no backend for that kind of compute in this installation)
+    │   ├── ComputeOperationNotSupported 400  (stopping `local`, ...)
+    │   ├── InvalidSnapshot              400  (an archive that is not a safe tar.gz of files)
+    │   └── SnapshotTooLarge             413  (lists the largest files and folders, and how to ignore them)
     │   InvalidRoleDefinition (a bad action pattern, name or scope), RoleNotAssignable (outside its scopes)
     ├── AuthenticationError              401  AuthenticationFailed
     ├── AuthorizationError               403  AuthorizationFailed
@@ -29,8 +35,13 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   PrincipalNotFound (a user, group or service principal named in a request)
     │   ├── GroupNotFound          └── ServicePrincipalNotFound
     │   ExperimentNotFound, RunNotFound (tracking)
-    │   MetricNotFound (a metric name that a run has not logged)
+    │   MetricNotFound (a metric name that a run has not logged), RunTagNotFound (MLflow's delete-tag)
     │   RunFileNotFound (a file name that a run does not have)
+    │   DatastoreFileNotFound (a file name that a datastore does not have)
+    │   EnvironmentNotFound (an environment or one of its versions; lists what exists)
+    │   NotebookNotFound (a name the workspace's notebooks folder does not have)
+    │   ComputeTargetNotFound (lists the targets that exist), SnapshotNotFound, JobNotFound (a run
+    │   that was not submitted as a job)
     ├── Conflict                         409
     │   ├── SubscriptionAlreadyExists ├── ResourceGroupAlreadyExists
     │   ├── WorkspaceAlreadyExists    ├── UserAlreadyExists
@@ -41,12 +52,26 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   RoleDefinitionAlreadyExists, RoleDefinitionInUse (assigned; delete with force),
     │   RoleDefinitionReadOnly (a built-in role)
     │   RunFileAlreadyExists (an upload onto an existing name without overwrite)
+    │   DatastoreAlreadyExists (registering a taken name without overwrite), DatastoreFileAlreadyExists,
+    │   DatastoreNotRemovable (a built-in datastore, or the default one, cannot be unregistered)
     │   RunNotWritable (a finished or deleted run), PropertyAlreadySet (write-once properties and
     │   parameters), ExperimentArchived (no new runs), ExperimentDeleted (name taken by a deleted one)
+    │   ExperimentAlreadyExists (MLflow's create of a name that is taken)
+    │   ComputeTargetAlreadyExists, ComputeTargetNotRemovable (`local`, or a target with active jobs)
+    │   ComputeStateConflict (start a running instance, stop a stopped one), NotebookAlreadyExists
     ├── ServiceUnavailable               503
     │   └── MasterKeyError               503  (the vault's master key is missing, malformed, unsafe or wrong)
+    ├── DatastoreNotSupported            501  (a registered kind of datastore this installation cannot reach)
+    ├── DatastoreUnreachable             502  (a datastore's storage refused or failed: credentials, bucket, folder)
+    ├── ComputeUnreachable               502  (a Ray cluster that does not answer, a head that did not start)
+    │   DatasetNotFound (a dataset, or one of its versions), DatasetAlreadyExists (409: a name
+    │   registered with another definition, without create_new_version), DatasetFilesChanged (409:
+    │   the files pinned by a version changed since), InvalidDatasetDefinition (400: a glob that
+    │   matches nothing, a malformed file with its line, an unknown column or transformation)
+    ├── EnvironmentBuildFailed           422  (pip's or uv's last lines; remembered briefly per spec)
     ├── VaultIntegrityError              500  (a stored secret or data key fails authentication: altered or moved)
     ├── ServiceUnreachable               (client side: no answer from the server)
+    ├── JobFailed                        (client side: wait_for_completion of a run that failed)
     └── MetricsFlushTimeout              (client side: flush(timeout) ended with points still queued)
 """
 
@@ -270,6 +295,10 @@ class RunNotFound(NotFound):
     """A run id that the workspace does not have."""
 
 
+class RunTagNotFound(NotFound):
+    """A tag that the run does not have (MLflow's delete-tag refuses it; mlyard's removeTags does not)."""
+
+
 class RunNotWritable(Conflict):
     """A finished (Completed, Failed, Canceled) or deleted run refuses logging and status changes."""
 
@@ -284,6 +313,10 @@ class ExperimentArchived(Conflict):
 
 class ExperimentDeleted(Conflict):
     """An experiment of that name was deleted: restore it or choose another name."""
+
+
+class ExperimentAlreadyExists(Conflict):
+    """MLflow's experiment create (which, unlike Azure's, is not get-or-create) of a name already taken."""
 
 
 class ServiceUnreachable(MlyardError):
@@ -316,6 +349,130 @@ class MetricsFlushTimeout(MlyardError):
     """``flush(timeout=...)`` ran out of time with points still queued (raised by the SDK only)."""
 
     status = 504
+
+
+class DatastoreAlreadyExists(Conflict):
+    """Registering a datastore name that the workspace already has, without ``overwrite``."""
+
+
+class DatastoreNotRemovable(Conflict):
+    """Unregistering a workspace's built-in datastore, or its default one."""
+
+
+class DatastorePathNotAllowed(ValidationError):
+    """A local datastore folder outside the roots the administrator allows, or over the server's own files."""
+
+
+class DatastoreFileNotFound(NotFound):
+    """A file name that the datastore does not have."""
+
+
+class DatastoreFileAlreadyExists(Conflict):
+    """An upload onto a name the datastore already has, without ``overwrite``."""
+
+
+class DatastoreNotSupported(MlyardError):
+    """A datastore whose kind is registered but not reachable from this installation (Azure Blob)."""
+
+    status = 501
+
+
+class DatastoreUnreachable(MlyardError):
+    """The storage behind a datastore refused or failed (credentials, bucket, endpoint, folder)."""
+
+    status = 502
+
+
+class EnvironmentNotFound(NotFound):
+    """An environment name, or a version of it, that the workspace does not have."""
+
+
+class InvalidEnvironmentSpec(ValidationError):
+    """A requirements file, conda specification or environment definition that cannot be read."""
+
+
+class EnvironmentBuildFailed(MlyardError):
+    """Building an environment failed; the message carries the last lines of the installer's output."""
+
+    status = 422
+
+
+class ComputeTargetNotFound(NotFound):
+    """A compute target name that the workspace does not have (the message lists those it has)."""
+
+
+class ComputeTargetAlreadyExists(Conflict):
+    """Creating a compute target under a name the workspace already uses."""
+
+
+class ComputeTargetNotRemovable(Conflict):
+    """Deleting the workspace's ``local`` target, or a target that still has queued or running jobs."""
+
+
+class ComputeTypeNotSupported(ValidationError):
+    """A kind of compute that no backend of this installation provides."""
+
+
+class ComputeOperationNotSupported(ValidationError):
+    """An operation that the target's kind does not have (stopping ``local``, ...)."""
+
+
+class ComputeStateConflict(Conflict):
+    """A lifecycle operation that the target's state refuses: starting a running instance,
+    stopping a stopped one, opening the Jupyter of one that is not running."""
+
+
+class ComputeUnreachable(MlyardError):
+    """A compute target's cluster that does not answer (an attached Ray address), or whose head
+    mlyard could not start; the message says what was tried and what answered."""
+
+    status = 502
+
+
+class NotebookNotFound(NotFound):
+    """A notebook (or file) name that the workspace's notebooks folder does not have."""
+
+
+class NotebookAlreadyExists(Conflict):
+    """Uploading a notebook onto an existing name without overwrite."""
+
+
+class SnapshotNotFound(NotFound):
+    """A source snapshot id that the workspace does not have."""
+
+
+class InvalidSnapshot(ValidationError):
+    """An uploaded snapshot that is not a tar.gz of plain files and folders inside one root."""
+
+
+class SnapshotTooLarge(ValidationError):
+    """A source snapshot above the server's size or file-count limit."""
+
+    status = 413
+
+
+class JobNotFound(NotFound):
+    """A run that was not submitted as a job (an interactive run has no job, queue or log)."""
+
+
+class JobFailed(MlyardError):
+    """``wait_for_completion(raise_on_error=True)`` of a run that failed (raised by the SDK only)."""
+
+
+class DatasetNotFound(NotFound):
+    """A dataset name, or a version of it, that the workspace does not have."""
+
+
+class DatasetAlreadyExists(Conflict):
+    """Registering a taken name with another definition, without ``create_new_version``."""
+
+
+class DatasetFilesChanged(Conflict):
+    """A version's pinned files changed since it was registered (missing, other size or content)."""
+
+
+class InvalidDatasetDefinition(ValidationError):
+    """A dataset that cannot be defined or read: no file matched, a malformed file, a bad column."""
 
 
 def error_class(code: str) -> type[MlyardError]:

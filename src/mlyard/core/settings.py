@@ -6,12 +6,14 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+import json
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORT = 8765
 
@@ -19,6 +21,23 @@ DEFAULT_PORT = 8765
 def default_home() -> Path:
     env = os.environ.get("MLYARD_HOME")
     return Path(env).expanduser() if env else Path.home() / ".mlyard"
+
+
+class InstanceSize(BaseModel):
+    """One size of compute instance (``vm_size``): its limits and what an hour of it costs."""
+
+    name: str = Field(min_length=1, max_length=64)
+    cores: int = Field(ge=1, le=1024)
+    memory_gb: float = Field(gt=0, le=100_000)
+    price_per_hour: float = Field(default=0.0, ge=0)
+
+
+def default_instance_sizes() -> list[InstanceSize]:
+    return [
+        InstanceSize(name="small", cores=1, memory_gb=4, price_per_hour=0.05),
+        InstanceSize(name="medium", cores=2, memory_gb=8, price_per_hour=0.10),
+        InstanceSize(name="large", cores=4, memory_gb=16, price_per_hour=0.20),
+    ]
 
 
 class Mode(StrEnum):
@@ -42,11 +61,53 @@ class Settings(BaseSettings):
     service_principal_token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     service_principal_secret_ttl_days: int = Field(default=365, ge=1, le=3650)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    # Deleted runs and experiments stay restorable this long; `mlyard gc` then purges them.
+    retention_days: int = Field(default=30, ge=0, le=36_500)
+    # Jobs (docs/compute.md): the source snapshot's limits, as Azure ML's; the local target's
+    # slots (default: the host's cores); how long a canceled job has between SIGTERM and SIGKILL;
+    # the lifetime of a job's token when the job sets no max_run_duration_seconds.
+    snapshot_max_mb: int = Field(default=300, ge=1, le=100_000)
+    snapshot_max_files: int = Field(default=2000, ge=1, le=10_000_000)
+    local_max_concurrent_runs: int | None = Field(default=None, ge=1, le=1024)
+    job_cancel_grace_seconds: float = Field(default=10.0, ge=0, le=3600)
+    job_token_ttl_hours: int = Field(default=336, ge=1, le=8760)
+    # Whether this server dispatches jobs (one leader among replicas either way).
+    scheduler: bool = True
+    # Environments are built with uv when it is installed ('auto'), or always with 'uv' or 'pip'.
+    environment_builder: Literal["auto", "uv", "pip"] = "auto"
+    # A failed environment build is answered from memory this long, so that a burst of jobs in a
+    # broken environment does not rebuild it once each; an explicit build always tries again.
+    environment_build_failure_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
+    # Compute instances (docs/compute.md): the size catalogue (MLYARD_INSTANCE_SIZES, a JSON list of
+    # {name, cores, memory_gb, price_per_hour}); how often the scheduler looks at running instances
+    # (idle shutdown, schedules, a Jupyter process that died); how long a Jupyter server may take to answer.
+    instance_sizes: list[InstanceSize] = Field(default_factory=default_instance_sizes, min_length=1)
+    instance_check_seconds: float = Field(default=30.0, gt=0, le=3600)
+    jupyter_start_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     log_level: str = "info"
     public_url: str | None = None
     # The vault's master key (base64 of 32 bytes); without it, the key file at master_key_path.
     master_key: SecretStr | None = Field(default=None, repr=False)
     master_key_file: Path | None = None
+    # Folders of this host that local datastores may point into: none unless the administrator
+    # names them (MLYARD_LOCAL_DATASTORE_ROOTS, separated like PATH, or a JSON list).
+    local_datastore_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+
+    @field_validator("local_datastore_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [p for p in text.split(os.pathsep) if p.strip()]
+        return value
+
+    @field_validator("local_datastore_roots")
+    @classmethod
+    def _absolute_roots(cls, value: list[Path]) -> list[Path]:
+        for root in value:
+            if not root.expanduser().is_absolute():
+                raise ValueError(f"MLYARD_LOCAL_DATASTORE_ROOTS holds '{root}': each root must be an absolute folder")
+        return [root.expanduser() for root in value]
 
     @field_validator("home")
     @classmethod
@@ -68,6 +129,8 @@ class Settings(BaseSettings):
                     "SQLite serves one host only: use PostgreSQL (--database-url postgresql+psycopg://…) "
                     "when the server listens beyond 127.0.0.1 in production"
                 )
+            if any(root.resolve() == Path(root.anchor) for root in self.local_datastore_roots):
+                raise ValueError("MLYARD_LOCAL_DATASTORE_ROOTS may not hold '/' in production: it opens the whole host")
         return self
 
     @property
@@ -77,6 +140,14 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def job_endpoint(self) -> str:
+        """The address a job's process reaches this server at (a wildcard host means this host)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def credentials_path(self) -> Path:

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlyard.core.errors import (
     InvalidConfig,
@@ -27,14 +27,10 @@ from mlyard.sdk import hierarchy
 from mlyard.sdk.authentication import AbstractAuthentication, connect
 from mlyard.sdk.client import Client, workspace_path
 from mlyard.sdk.config import CONFIG_CANDIDATES, WorkspaceConfig, find_config, load_config, write_config
-from mlyard.sdk.datastore import Datastore
-from mlyard.sdk.keyvault import Keyvault
-
-if TYPE_CHECKING:
-    from mlyard.sdk.experiment import Experiment
+from mlyard.sdk.workspace_assets import WorkspaceAssets
 
 
-class Workspace:
+class Workspace(WorkspaceAssets):
     """A workspace of an mlyard server: ``Workspace(subscription_id, resource_group, workspace_name)``.
 
     The constructor fetches the workspace and raises ``WorkspaceNotFound`` when it does not
@@ -261,24 +257,6 @@ class Workspace:
             self._path, deleteDependentResources=str(delete_dependent_resources).lower()
         )
         return answer
-
-    @property
-    def datastores(self) -> dict[str, Datastore]:
-        return {d.name: d for d in Datastore.list(self)}
-
-    @property
-    def experiments(self) -> dict[str, Experiment]:
-        """The workspace's active experiments by name."""
-        from mlyard.sdk.experiment import Experiment
-
-        return {e.name: e for e in Experiment.list(self)}
-
-    def get_default_datastore(self) -> Datastore:
-        return Datastore.get_default(self)
-
-    def get_default_keyvault(self) -> Keyvault:
-        """The workspace's secrets vault (made with the workspace)."""
-        return Keyvault(self)
 
     # -- properties -------------------------------------------------------------------
 

@@ -6,21 +6,34 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 import mlyard
+from mlyard.backends import default_backends
 from mlyard.core.settings import Settings
 from mlyard.server.audit import AuditMiddleware
 from mlyard.server.errors import install_error_handlers
 from mlyard.server.routers import (
     audit,
     auth,
+    computes,
+    datasets,
+    datastore_files,
     datastores,
     deployments,
+    environments,
     experiments,
     groups,
     health,
+    instances,
+    jobs,
+    jupyter_proxy,
     metrics,
+    mlflow_artifacts,
+    mlflow_experiments,
+    mlflow_runs,
+    notebooks,
     permissions,
     role_assignments,
     role_definitions,
@@ -33,6 +46,7 @@ from mlyard.server.routers import (
     workspaces,
 )
 from mlyard.services.platform import Platform
+from mlyard.services.scheduler import Scheduler
 from mlyard.storage import open_blob_store
 from mlyard.store.database import Database
 
@@ -45,6 +59,8 @@ ROUTERS = (
     subscriptions.router,
     workspaces.router,
     datastores.router,
+    datastore_files.router,
+    datasets.router,
     deployments.router,
     users.router,
     groups.router,
@@ -58,6 +74,15 @@ ROUTERS = (
     experiments.router,
     runs.router,
     run_files.router,
+    computes.router,
+    instances.router,
+    jupyter_proxy.router,
+    notebooks.router,
+    jobs.router,
+    mlflow_artifacts.router,
+    mlflow_experiments.router,
+    mlflow_runs.router,
+    environments.router,
 )
 
 
@@ -72,10 +97,20 @@ def build_platform(settings: Settings) -> Platform:
 
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     platform = platform or build_platform(settings)
+    backends = default_backends(settings)
+    # Jobs keep running while the server stops: the next start adopts them (docs/compute.md).
+    scheduler = Scheduler(platform, backends) if settings.scheduler else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            await anyio.to_thread.run_sync(scheduler.stop)
+        proxy_client = getattr(app.state, "jupyter_http", None)  # made by the Jupyter proxy on first use
+        if proxy_client is not None:
+            await proxy_client.aclose()
         platform.db.dispose()
         log.info("mlyard server stopped")
 
@@ -90,6 +125,8 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform
     app.state.settings = settings
+    app.state.backends = backends
+    app.state.scheduler = scheduler
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, db=platform.db)
     for router in ROUTERS:

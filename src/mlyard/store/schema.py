@@ -6,10 +6,15 @@ Add a new table module here (one line each); the migration test compares this wi
 from __future__ import annotations
 
 import mlyard.store.audit
+import mlyard.store.compute
+import mlyard.store.datasets
 import mlyard.store.datastores
 import mlyard.store.deployments
+import mlyard.store.environments
 import mlyard.store.hierarchy
 import mlyard.store.identity
+import mlyard.store.instances
+import mlyard.store.jobs
 import mlyard.store.metrics
 import mlyard.store.principals
 import mlyard.store.rbac
@@ -19,10 +24,15 @@ from mlyard.store.base import Base
 
 TABLE_MODULES = (
     mlyard.store.audit,
+    mlyard.store.compute,
+    mlyard.store.datasets,
     mlyard.store.datastores,
     mlyard.store.deployments,
+    mlyard.store.environments,
     mlyard.store.hierarchy,
     mlyard.store.identity,
+    mlyard.store.instances,
+    mlyard.store.jobs,
     mlyard.store.metrics,
     mlyard.store.principals,
     mlyard.store.rbac,
