@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from mlyard.backends import jupyter_process, processes
-from mlyard.backends.local import _SECRET_NAME, LocalBackend
+from mlyard.backends.local import SECRET_NAME, LocalBackend
 from mlyard.core.cron import check_cron
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.errors import ServiceUnavailable, ValidationError
@@ -276,7 +276,7 @@ class JupyterBackend:
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         ]
-        env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+        env = {k: v for k, v in os.environ.items() if not SECRET_NAME.search(k)}
         env.update(
             JUPYTER_TOKEN=token,
             JUPYTER_CONFIG_DIR=str(folder / "config"),

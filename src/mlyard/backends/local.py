@@ -38,7 +38,7 @@ from mlyard.core.errors import ComputeOperationNotSupported, ValidationError
 from mlyard.core.settings import Settings
 from mlyard.services.compute_backends import Handle, JobLaunch, JobNotStarted, JobPoll, JobState, TargetStatus
 
-_SECRET_NAME = re.compile(
+SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^AWS_|^AZURE_|^GOOGLE_|^PG|^MLYARD_", re.IGNORECASE
 )
 _LAUNCHER = str(Path(local_launcher.__file__).resolve())
@@ -49,7 +49,7 @@ def job_environment(
     base: dict[str, str], prepared: PreparedEnvironment, variables: dict[str, str], folder: Path
 ) -> dict[str, str]:
     """The job's variables: the server's, less what looks secret; the environment's; mlyard's."""
-    env = {k: v for k, v in base.items() if not _SECRET_NAME.search(k)}
+    env = {k: v for k, v in base.items() if not SECRET_NAME.search(k)}
     env.update(prepared.environment_variables)
     env.update(variables)
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -60,7 +60,7 @@ def job_environment(
     return env
 
 
-def _shims(folder: Path, python: str) -> None:
+def python_shims(folder: Path, python: str) -> None:
     bin_dir = folder / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name in ("python", "python3"):
@@ -69,7 +69,7 @@ def _shims(folder: Path, python: str) -> None:
         shim.chmod(0o755)
 
 
-def _extract(chunks: object, folder: Path, wd: Path) -> int:
+def extract_snapshot(chunks: object, folder: Path, wd: Path) -> int:
     archive = folder / "snapshot.tar.gz"
     with archive.open("wb") as out:
         for chunk in chunks:  # type: ignore[attr-defined]  # an iterator of bytes
@@ -162,7 +162,7 @@ class LocalBackend:
         wd = folder / "wd"
         wd.mkdir(parents=True)
         launch.progress("preparing: extracting the snapshot")
-        files = _extract(launch.snapshot(), folder, wd)
+        files = extract_snapshot(launch.snapshot(), folder, wd)
         for name in ("outputs", "logs", *launch.output_folders):
             (wd / name).mkdir(parents=True, exist_ok=True)
         launch.log(f"[mlyard] snapshot extracted: {files} file(s)")
@@ -171,7 +171,7 @@ class LocalBackend:
         prepared = self._environment(launch)
         if not launch.wanted():
             raise JobNotStarted()
-        _shims(folder, prepared.python)
+        python_shims(folder, prepared.python)
         (folder / "home").mkdir()
         env = job_environment(dict(os.environ), prepared, launch.variables, folder)
         inputs = launch.inputs(folder / "inputs")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlyard.backends import ray_head
-from mlyard.backends.local import _extract, _shims
+from mlyard.backends.local import extract_snapshot, python_shims
 from mlyard.backends.ray_head import Head
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.errors import ComputeUnreachable, ValidationError
@@ -257,7 +257,7 @@ class RayBackend:
         wd = folder / "wd"
         wd.mkdir(parents=True)
         launch.progress("preparing: extracting the snapshot")
-        files = _extract(launch.snapshot(), folder, wd)
+        files = extract_snapshot(launch.snapshot(), folder, wd)
         for name in ("outputs", "logs", *launch.output_folders):
             (wd / name).mkdir(parents=True, exist_ok=True)
         launch.log(f"[mlyard] snapshot extracted: {files} file(s)")
@@ -283,7 +283,7 @@ class RayBackend:
         prepared = launch.environment(launch.log)
         name = f"'{prepared.name}:{prepared.version}'" if prepared.name else "the server's own Python"
         launch.log(f"[mlyard] environment: {name} ({prepared.python}{'' if prepared.cache_hit else ', just built'})")
-        _shims(folder, prepared.python)
+        python_shims(folder, prepared.python)
         (folder / "home").mkdir()
         # The SDK inside the job must not find the server's credentials; `python` is the environment's.
         variables.update({**prepared.environment_variables, **variables, "MLYARD_HOME": str(folder / "home")})

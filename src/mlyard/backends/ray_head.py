@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlyard.backends.local import _SECRET_NAME  # one rule for what mlyard's children never inherit
+from mlyard.backends.local import SECRET_NAME  # one rule for what mlyard's children never inherit
 from mlyard.core.errors import ComputeUnreachable
 from mlyard.core.ids import utcnow
 
@@ -130,7 +130,7 @@ def ray_installed() -> bool:
 
 
 def head_environment(target_id: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+    env = {k: v for k, v in os.environ.items() if not SECRET_NAME.search(k)}
     env.update(RAY_VARIABLES)
     env[MARKER] = target_id
     # Jobs run `python` from the head's PATH unless told otherwise: the server's own first.

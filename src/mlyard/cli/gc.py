@@ -46,10 +46,11 @@ def gc(
     if older_than is not None and older_than < 0:
         fail(f"--older-than takes a number of days, 0 or more ({older_than} given).", 2)
     from mlyard.services import retention
+    from mlyard.services.platform import build_platform
 
     settings = _settings(database_url=database_url, storage_url=storage_url, home=home)
     _check_database(settings)
-    platform = _platform(settings)
+    platform = build_platform(settings)
     try:
         report = retention.collect(platform, older_than=older_than, dry_run=dry_run)
     finally:
@@ -85,17 +86,6 @@ def _check_database(settings: Any) -> None:
         db.dispose()
     if current != head:
         fail(f"Database {db.display_url} is at revision {current or 'none'}, not {head}: run 'mlyard db upgrade'.")
-
-
-def _platform(settings: Any) -> Any:
-    """The server's store and blob store as the server builds them, without loading the web app."""
-    from mlyard.services.platform import Platform
-    from mlyard.storage import open_blob_store
-    from mlyard.store.database import Database
-
-    options = {"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {}
-    database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    return Platform(settings, database, open_blob_store(settings.storage_url, **options))
 
 
 def _as_json(report: Any) -> dict[str, Any]:

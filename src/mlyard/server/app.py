@@ -45,10 +45,8 @@ from mlyard.server.routers import (
     vault,
     workspaces,
 )
-from mlyard.services.platform import Platform
+from mlyard.services.platform import Platform, build_platform
 from mlyard.services.scheduler import Scheduler
-from mlyard.storage import open_blob_store
-from mlyard.store.database import Database
 
 log = logging.getLogger("mlyard.server")
 
@@ -84,15 +82,6 @@ ROUTERS = (
     mlflow_runs.router,
     environments.router,
 )
-
-
-def build_platform(settings: Settings) -> Platform:
-    options = {"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {}
-    return Platform(
-        settings,
-        Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms),
-        open_blob_store(settings.storage_url, **options),
-    )
 
 
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:

@@ -12,10 +12,10 @@ from types import FrameType
 import uvicorn
 
 from mlyard.core.settings import Settings
-from mlyard.server.app import build_platform, create_app
+from mlyard.server.app import create_app
 from mlyard.services import crypto
 from mlyard.services.bootstrap import BootstrapResult, bootstrap
-from mlyard.services.platform import Platform
+from mlyard.services.platform import Platform, build_platform
 from mlyard.store import migrate
 
 

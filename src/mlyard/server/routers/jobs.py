@@ -21,8 +21,8 @@ from mlyard.core.entities.tracking import RunStatus
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.routers.datasets import dataset_input
 from mlyard.server.routers.experiments import WS, where
-from mlyard.server.routers.run_files import pull_body
 from mlyard.server.routers.runs import run_out
+from mlyard.server.streaming import pull_body
 from mlyard.services import jobs as svc
 from mlyard.services import runs, snapshots
 from mlyard.services.scheduler import Scheduler

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from mlyard.core import actions as A
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.routers.mlflow_paths import ARTIFACTS
-from mlyard.server.routers.run_files import pull_body
+from mlyard.server.streaming import pull_body
 from mlyard.services import mlflow_artifacts as svc
 
 

@@ -16,8 +16,7 @@ from mlyard.api.run_files import SHA256_HEADER, RunFileListOut, RunFileOut
 from mlyard.core import actions as A
 from mlyard.core.entities.tracking import Run
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
-from mlyard.server.streaming import file_response
-from mlyard.server.streaming import pull_body as pull_body  # re-exported: routers/mlflow_artifacts.py imports it here
+from mlyard.server.streaming import file_response, pull_body
 from mlyard.services import run_files as svc
 from mlyard.services import runs
 from mlyard.services.platform import Platform
