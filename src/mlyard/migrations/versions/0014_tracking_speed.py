@@ -1,0 +1,26 @@
+"""reserved for the tracking write path (issue 4)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-27
+
+Reserved this session so that parallel work keeps one linear chain; its author fills it in or
+leaves it empty (an empty revision changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
