@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 pip_install -e '.[dev]'
+# The studio: the browser tests need it built (they skip without it, except under CI); this also
+# type-checks it and runs its component tests (npm test). Skipped with a note when node is absent.
+bash scripts/build-studio.sh
 
 if [ -z "${MLYARD_TEST_DATABASE_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   pgdir=$(mktemp -d /tmp/mlyard-pg.XXXXXX)

@@ -17,6 +17,7 @@ from mlyard.server.errors import install_error_handlers
 from mlyard.server.routers import (
     audit,
     auth,
+    compute_sizes,
     computes,
     datasets,
     datastore_files,
@@ -45,6 +46,7 @@ from mlyard.server.routers import (
     vault,
     workspaces,
 )
+from mlyard.server.studio import mount_studio
 from mlyard.services.platform import Platform, build_platform
 from mlyard.services.scheduler import Scheduler
 
@@ -73,6 +75,7 @@ ROUTERS = (
     runs.router,
     run_files.router,
     computes.router,
+    compute_sizes.router,
     instances.router,
     jupyter_proxy.router,
     notebooks.router,
@@ -120,4 +123,5 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     app.add_middleware(AuditMiddleware, db=platform.db)
     for router in ROUTERS:
         app.include_router(router)
+    mount_studio(app)  # last: the web app at / never shadows an API route
     return app

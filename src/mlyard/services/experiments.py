@@ -4,20 +4,30 @@ Archiving hides an experiment from default listings and refuses new runs until i
 reactivated; deleting is soft (``deleted_at``) and restorable, as in MLflow, and an experiment
 of a deleted one's name cannot be made until that one is restored or its name freed by
 garbage collection.
+
+Listings carry each experiment's activity (run count, runs still going, last activity), read for
+all listed experiments in one grouped query, and the names of the params, tags and metrics its
+runs hold, which the studio's column picker offers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from mlyard.core.entities.tracking import Experiment
+from sqlalchemy import case, func, select
+
+from mlyard.core.entities.tracking import TERMINAL_STATUSES, Experiment
 from mlyard.core.errors import Conflict, ExperimentDeleted, ExperimentNotFound, ValidationError
 from mlyard.core.ids import new_id, utcnow
 from mlyard.core.names import NameRule
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
-from mlyard.store.tracking import KEY_LENGTH, ExperimentRow, TrackingRepository
+from mlyard.store.base import UTCDateTime
+from mlyard.store.metrics import LatestMetricRow
+from mlyard.store.tracking import KEY_LENGTH, ExperimentRow, RunParamRow, RunRow, RunTagRow, TrackingRepository
 
 # Azure's rule, with periods too (MLflow users name experiments 'project.task').
 EXPERIMENT_NAME = NameRule(
@@ -29,6 +39,25 @@ EXPERIMENT_NAME = NameRule(
 )
 MAX_TAGS = 100
 MAX_TAG_VALUE = 8000
+MAX_KEYS = 1000  # names of each kind a column picker is offered; more would not fit a menu anyway
+
+
+@dataclass(frozen=True)
+class ExperimentActivity:
+    """What an experiment's live runs (children included, deleted ones not) amount to."""
+
+    run_count: int
+    active_run_count: int  # not yet in a terminal status
+    last_activity: datetime | None  # the latest end, start or creation of any run; None: no runs
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The names of the params, tags and metrics (latest values) that an experiment's runs hold."""
+
+    params: list[str]
+    tags: list[str]
+    metrics: list[str]
 
 
 def check_tags(tags: Mapping[str, object] | None, *, target: str = "tags") -> dict[str, str]:
@@ -178,3 +207,41 @@ def restore_experiment(p: Platform, subscription_id: str, resource_group: str, w
         restored = repo.get_experiment(ws.id, name)
     assert restored is not None
     return restored
+
+
+def experiment_activity(p: Platform, experiments: Sequence[Experiment]) -> dict[str, ExperimentActivity]:
+    """Activity of each experiment by id, in one grouped query whatever their number (no N+1)."""
+    ids = [e.id for e in experiments]
+    out = {i: ExperimentActivity(0, 0, None) for i in ids}
+    if not ids:
+        return out
+    terminal = [s.value for s in TERMINAL_STATUSES]
+    # ended >= started >= created for every run, so the first that is set is the latest.
+    latest = func.max(func.coalesce(RunRow.ended_at, RunRow.started_at, RunRow.created_at), type_=UTCDateTime())
+    query = (
+        select(
+            RunRow.experiment_id,
+            func.count(RunRow.id),
+            func.sum(case((RunRow.status.in_(terminal), 0), else_=1)),
+            latest,
+        )
+        .where(RunRow.experiment_id.in_(ids), RunRow.deleted_at.is_(None))
+        .group_by(RunRow.experiment_id)
+    )
+    with p.db.read() as session:
+        for experiment_id, count, active, last in session.execute(query):
+            out[experiment_id] = ExperimentActivity(int(count), int(active or 0), last)
+    return out
+
+
+def run_keys(p: Platform, subscription_id: str, resource_group: str, workspace: str, name: str) -> RunKeys:
+    """Sorted names of the params, tags and metrics of the experiment's live runs (each list capped
+    at ``MAX_KEYS``), for choosing the columns of a runs table."""
+    experiment = get_experiment(p, subscription_id, resource_group, workspace, name)
+    live = select(RunRow.id).where(RunRow.experiment_id == experiment.id, RunRow.deleted_at.is_(None))
+    found: list[list[str]] = []
+    with p.db.read() as session:
+        for table in (RunParamRow, RunTagRow, LatestMetricRow):
+            query = select(table.key).where(table.run_id.in_(live)).distinct().order_by(table.key).limit(MAX_KEYS)
+            found.append(list(session.scalars(query)))
+    return RunKeys(params=found[0], tags=found[1], metrics=found[2])

@@ -1,4 +1,5 @@
-"""A workspace's experiments: get-or-create by name, list, archive and reactivate, tags, soft delete."""
+"""A workspace's experiments: get-or-create by name, list (with run counts and last activity),
+archive and reactivate, tags, soft delete, and the names of the params, tags and metrics of their runs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from mlyard.api.tracking import ExperimentCreate, ExperimentOut, ExperimentPatch, ExperimentView
+from mlyard.api.tracking import (
+    ExperimentCreate,
+    ExperimentOut,
+    ExperimentPatch,
+    ExperimentSummaryOut,
+    ExperimentView,
+    RunKeysOut,
+)
 from mlyard.core import actions as A
 from mlyard.core.entities.tracking import Experiment
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
@@ -24,6 +32,7 @@ ONE = EXPERIMENTS + "/{experimentName}"
 Read = Annotated[AuthContext, authorize(A.EXPERIMENTS_READ)]
 Write = Annotated[AuthContext, authorize(A.EXPERIMENTS_WRITE)]
 Delete = Annotated[AuthContext, authorize(A.EXPERIMENTS_DELETE)]
+RunsRead = Annotated[AuthContext, authorize(A.RUNS_READ)]
 _ARCHIVED = {ExperimentView.ACTIVE: False, ExperimentView.ARCHIVED: True, ExperimentView.ALL: None}
 
 
@@ -40,11 +49,22 @@ def experiment_out(e: Experiment) -> ExperimentOut:
     )
 
 
-@router.get(EXPERIMENTS, response_model=list[ExperimentOut])
+@router.get(EXPERIMENTS, response_model=list[ExperimentSummaryOut])
 def list_experiments(
     auth: Read, platform: PlatformDep, view: ExperimentView = ExperimentView.ACTIVE
-) -> list[ExperimentOut]:
-    return [experiment_out(e) for e in svc.list_experiments(platform, *where(auth), archived=_ARCHIVED[view])]
+) -> list[ExperimentSummaryOut]:
+    """The experiments, each with its run count, runs still going and last activity."""
+    found = svc.list_experiments(platform, *where(auth), archived=_ARCHIVED[view])
+    activity = svc.experiment_activity(platform, found)
+    return [
+        ExperimentSummaryOut(
+            **experiment_out(e).model_dump(),
+            run_count=activity[e.id].run_count,
+            active_run_count=activity[e.id].active_run_count,
+            last_activity_utc=activity[e.id].last_activity,
+        )
+        for e in found
+    ]
 
 
 @router.post(EXPERIMENTS, response_model=ExperimentOut)
@@ -74,3 +94,10 @@ def delete_experiment(experimentName: str, auth: Delete, platform: PlatformDep) 
 @router.post(ONE + "/restore", response_model=ExperimentOut)
 def restore_experiment(experimentName: str, auth: Write, platform: PlatformDep) -> ExperimentOut:
     return experiment_out(svc.restore_experiment(platform, *where(auth), experimentName))
+
+
+@router.get(ONE + "/runKeys", response_model=RunKeysOut)
+def run_keys(experimentName: str, auth: RunsRead, platform: PlatformDep) -> RunKeysOut:
+    """Names of the params, tags and metrics its runs hold, for choosing the columns of a runs table."""
+    keys = svc.run_keys(platform, *where(auth), experimentName)
+    return RunKeysOut(params=keys.params, tags=keys.tags, metrics=keys.metrics)

@@ -13,6 +13,7 @@ changes something, and every WebSocket, must come from this server's own origin.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, cast
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
@@ -53,6 +56,8 @@ HOP_BY_HOP = {
 # Not passed to Jupyter: the caller's credentials, and what Jupyter would check against its own address.
 NOT_FORWARDED = HOP_BY_HOP | {"authorization", "origin", "referer", "cookie"}
 SAFE_METHODS = {"GET", "OPTIONS"}
+# Sending to a browser that left: the socket is gone, or already closed from the other side.
+BROWSER_GONE = (WebSocketDisconnect, WebSocketDisconnected)
 
 router = APIRouter(tags=["compute instances"])
 
@@ -147,9 +152,10 @@ def _upstream_headers(headers: list[tuple[str, str]], token: str) -> list[tuple[
     for name, value in headers:
         if name.lower() == "cookie":
             # Jupyter's own cookies (_xsrf, its user) pass; mlyard's session cookie does not.
-            others = [c for c in value.split(";") if c.strip() and not c.strip().startswith(COOKIE + "=")]
+            others = [c.strip() for c in value.split(";") if c.strip() and not c.strip().startswith(COOKIE + "=")]
             if others:
-                kept.append(("cookie", ";".join(others)))
+                # Stripped and joined anew: a value that starts with a space is refused by h11.
+                kept.append(("cookie", "; ".join(others)))
     kept.append(("authorization", f"token {token}"))
     return kept
 
@@ -180,6 +186,9 @@ async def _forward(request: Request, instanceId: str) -> Response:
     )
     try:
         reply = await _client(request).send(upstream, stream=True)
+    except ClientDisconnect:
+        # The browser left while its body was being passed on (a tab closed mid-save): nobody to answer.
+        return Response(status_code=499)
     except httpx.HTTPError as exc:
         raise ComputeStateConflict(
             f"The instance's Jupyter server did not answer ({type(exc).__name__}): it may be stopping.",
@@ -256,13 +265,16 @@ async def _relay(websocket: WebSocket, upstream: object) -> None:
     async with anyio.create_task_group() as tasks:
 
         async def from_browser() -> None:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                data = message.get("text") if message.get("text") is not None else message.get("bytes")
-                if data is not None:
-                    await upstream.send(data)
+            try:
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    data = message.get("text") if message.get("text") is not None else message.get("bytes")
+                    if data is not None:
+                        await upstream.send(data)
+            except ConnectionClosed:
+                pass  # Jupyter ended the socket (the instance stopping) while a frame was on its way
             await upstream.close()
             tasks.cancel_scope.cancel()
 
@@ -273,10 +285,10 @@ async def _relay(websocket: WebSocket, upstream: object) -> None:
                         await websocket.send_text(data)
                     else:
                         await websocket.send_bytes(data)
-            except ConnectionClosed:
-                pass
-            with anyio.CancelScope(shield=True):
-                await websocket.close()
+            except (ConnectionClosed, *BROWSER_GONE):
+                pass  # Jupyter ended the socket, or the browser left (a tab closed) while a frame was on its way
+            with anyio.CancelScope(shield=True), suppress(*BROWSER_GONE):
+                await websocket.close()  # the browser may be gone already
             tasks.cancel_scope.cancel()
 
         tasks.start_soon(from_browser)
