@@ -9,7 +9,10 @@ Starts ``mlyard up`` with a throw-away home. "First line" is the time from ``exp
 the script's first line reaching the client (``run.read_log`` polled every 20 ms), for a
 script in a cached environment on ``local`` and on a Ray head that mlyard owns; the same
 script submitted straight to that head's Jobs API (``submit_job``, then ``get_job_logs`` polled
-every 20 ms) is the reference for mlyard's overhead. Prints one table with issue 5's bars.
+every 20 ms) is the reference for mlyard's overhead. The queued jobs' reference is the same
+number of one-second scripts run as plain processes two at a time (interpreter start included),
+and where each job's slot time went comes from the jobs' recorded transitions. Prints one table
+with issue 5's bars.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -115,8 +120,9 @@ def environment_times(ws: Workspace) -> tuple[float, float]:
     return build, hit
 
 
-def throughput(ws: Workspace, folder: Path, jobs: int) -> tuple[float, float]:
-    """Seconds from the first submit to the last job's end, and the ideal (jobs / 2 slots x 1 s)."""
+def throughput(ws: Workspace, folder: Path, jobs: int) -> tuple[float, float, Figures]:
+    """Seconds from the first submit to the last job's end, the ideal (jobs / 2 slots x 1 s), and
+    where a slot's time went (medians from the jobs' recorded transitions)."""
     ComputeTarget.create(ws, "two-slots", LocalCompute.provisioning_configuration(max_concurrent_runs=2))
     exp = Experiment(ws, "throughput")
     config = ScriptRunConfig(str(folder), "sleep.py", compute_target="two-slots")
@@ -127,11 +133,53 @@ def throughput(ws: Workspace, folder: Path, jobs: int) -> tuple[float, float]:
         details = run.wait_for_completion()
         assert details["status"] == "Completed", details
         ended.append(_ended(details))
-    return max(ended) - began, jobs / 2
+    return max(ended) - began, jobs / 2, phases(ws, runs)
+
+
+def bare_throughput(folder: Path, jobs: int) -> float:
+    """The same jobs as plain processes of the server's Python, two at a time, with nothing else:
+    the reference that load and the interpreter's own start cost alike, measured in the same run
+    (half just before mlyard's run, half just after)."""
+    remaining = list(range(jobs))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not remaining:
+                    return
+                remaining.pop()
+            subprocess.run([sys.executable, "sleep.py"], cwd=folder, check=True)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
+def phases(ws: Workspace, runs: list[Run]) -> Figures:
+    """Median seconds a job spends preparing, running (1 s of sleep, the interpreter's start and
+    end included), finalizing, and a slot waits between one job's end and the next one's claim."""
+    rows = [ws._client.get(f"{ws._path}/runs/{run.id}/job") for run in runs]
+    stamps = [[_stamp(r[k]) for k in ("preparingUtc", "runningUtc", "finalizingUtc", "endTimeUtc")] for r in rows]
+    claims, ends = sorted(s[0] for s in stamps), sorted(s[3] for s in stamps)
+    return {
+        "preparing": statistics.median(s[1] - s[0] for s in stamps),
+        "running": statistics.median(s[2] - s[1] for s in stamps),
+        "finalizing": statistics.median(s[3] - s[2] for s in stamps),
+        "slot idle": statistics.median(claims[i + 2] - ends[i] for i in range(len(ends) - 2)),
+    }
+
+
+def _stamp(text: object) -> float:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
 
 
 def _ended(details: dict[str, object]) -> float:
-    return datetime.fromisoformat(str(details["endTimeUtc"]).replace("Z", "+00:00")).timestamp()
+    return _stamp(details["endTimeUtc"])
 
 
 def main() -> None:
@@ -162,9 +210,21 @@ def main() -> None:
         say(f"first line on local: {[round(t, 3) for t in local]}")
         if not args.skip_ray:
             rows += ray_rows(ws, folder, samples)
-        total, ideal = throughput(ws, folder, jobs)
+        before = bare_throughput(folder, jobs // 2)  # half the reference before, half after: the
+        total, ideal, parts = throughput(ws, folder, jobs)  # load of the machine changes meanwhile
+        after = bare_throughput(folder, jobs - jobs // 2)
+        bare = before + after
         rows.append(
             (f"{jobs} one-second jobs, 2 slots", f"{total:.1f} s", f"ideal {ideal:.0f} s ({jobs / total:.2f} jobs/s)")
+        )
+        rows += [(f"  a job's {name} (median)", f"{value:.3f} s", "") for name, value in parts.items()]
+        say(f"{jobs} jobs: through mlyard {total:.1f} s, as plain processes {bare:.1f} s")
+        rows.append(
+            (
+                f"{jobs} one-second processes, 2 at a time, no mlyard",
+                f"{bare:.1f} s",
+                f"mlyard's overhead {(total - bare) / bare * 100:+.0f} %",
+            )
         )
     finally:
         server.stop()

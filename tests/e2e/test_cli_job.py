@@ -10,7 +10,8 @@ import pytest
 from tests.e2e.test_cli_workspace import as_json, mlyard, ok
 from tests.fixtures.server import RunningServer
 
-from mlyard import Workspace
+from mlyard import Dataset, Workspace
+from mlyard.sdk.run import get_run
 
 SUB = "default"
 
@@ -87,6 +88,37 @@ def test_create_from_a_v2_yaml_file_with_inputs_and_outputs(ws: Workspace, tmp_p
     (tmp_path / "data.yml").write_text("command: echo\ninputs:\n  d: {type: uri_folder, path: ./data}\n")
     data = mlyard("job", "create", "-f", str(tmp_path / "data.yml"), *where(ws))
     assert data.returncode == 1 and "data input" in data.stderr
+    (tmp_path / "model.yml").write_text("command: echo\ninputs:\n  m: {type: mlflow_model, path: azureml:m:1}\n")
+    model = mlyard("job", "create", "-f", str(tmp_path / "model.yml"), *where(ws))
+    assert model.returncode == 1 and "uri_folder or mltable" in model.stderr and "as_named_input" in model.stderr
+
+
+def test_create_with_a_registered_dataset_as_a_data_input(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.txt").write_text("A")
+    store = ws.get_default_datastore()
+    store.upload(str(tmp_path / "files"), target_path="yaml-in", show_progress=False)
+    Dataset.File.from_files((store, "yaml-in/a.txt")).register(ws, "letters")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "read.py").write_text(
+        "import os, sys\nfrom mlyard import Run\n"
+        "print('files', sorted(os.listdir(sys.argv[1])), open(os.path.join(sys.argv[1], 'a.txt')).read())\n"
+        "print('same', Run.get_context().input_datasets['train'] == sys.argv[1])\n"
+    )
+    (tmp_path / "job.yml").write_text(
+        "command: python read.py ${{inputs.train}}\ncode: ./src\n"
+        "inputs:\n  train: {type: uri_folder, path: 'azureml:letters:1', mode: ro_mount}\n"
+    )
+    done = ok("job", "create", "-f", str(tmp_path / "job.yml"), *where(ws))
+    assert "files ['a.txt'] A" in done.stdout and "same True" in done.stdout
+    job = as_json("job", "list", *where(ws))[0]
+    details = get_run(ws, job["runId"]).get_details()
+    assert [(d["name"], d["dataset"], d["version"]) for d in details["inputDatasets"]] == [("train", "letters", 1)]
+    (tmp_path / "missing.yml").write_text(
+        "command: python read.py ${{inputs.train}}\ncode: ./src\ninputs:\n  train: {path: azureml:nothing@latest}\n"
+    )
+    missing = mlyard("job", "create", "-f", str(tmp_path / "missing.yml"), *where(ws))
+    assert missing.returncode == 1 and "nothing" in missing.stderr
 
 
 def test_no_wait_cancel_and_compute_commands(ws: Workspace, tmp_path: Path) -> None:
@@ -95,6 +127,17 @@ def test_no_wait_cancel_and_compute_commands(ws: Workspace, tmp_path: Path) -> N
     made = as_json("compute", "create", "-n", "one-slot", "--max-concurrent-runs", "1", *where(ws))
     assert made["provisioningState"] == "Succeeded" and made["maxConcurrentRuns"] == 1
     assert as_json("compute", "show", "-n", "one-slot", *where(ws))["computeType"] == "local"
+    changed = as_json(
+        "compute", "update", "-n", "one-slot", "--max-concurrent-runs", "2", "--description", "x", *where(ws)
+    )
+    assert changed["maxConcurrentRuns"] == 2 and changed["description"] == "x"
+    no_nodes = mlyard("compute", "update", "-n", "one-slot", "--min-nodes", "1", *where(ws))
+    assert no_nodes.returncode == 2 and "no nodes to change" in no_nodes.stderr
+    no_list = mlyard("compute", "list-nodes", "-n", "one-slot", *where(ws))
+    assert no_list.returncode == 2 and "no nodes to list" in no_list.stderr
+    nowhere = mlyard("compute", "update", "-n", "nowhere", "--max-concurrent-runs", "2", *where(ws))
+    assert nowhere.returncode == 1 and "it has: local, one-slot" in nowhere.stderr
+    ok("compute", "update", "-n", "one-slot", "--max-concurrent-runs", "1", *where(ws))
     (tmp_path / "wait.py").write_text("import time\ntime.sleep(300)\n")
     queued = as_json(
         "job", "submit", "--script", "wait.py", "--source-dir", str(tmp_path), "--compute", "one-slot",

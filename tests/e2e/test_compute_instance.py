@@ -21,7 +21,16 @@ from tests.fixtures.server import RunningServer, start_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from mlyard import ComputeInstance, ComputeTarget, Notebook, TokenAuthentication, ValidationError, Workspace
+from mlyard import (
+    ComputeInstance,
+    ComputeTarget,
+    Experiment,
+    Notebook,
+    ScriptRunConfig,
+    TokenAuthentication,
+    ValidationError,
+    Workspace,
+)
 from mlyard.core.errors import ComputeStateConflict
 
 PASSWORD = "a-password-for-tests"
@@ -158,8 +167,9 @@ def test_a_running_instance_through_its_proxy(server: Server, instance: ComputeI
         limits = execute(socket, code)
         cpus, memory = limits.split()
         assert int(cpus) == 1 and int(memory) == 4 * 1024**3
-        # the Jupyter token never reached the kernel's environment from mlyard's side
-        assert "MLYARD_TOKEN" not in execute(socket, "import os; print(sorted(os.environ))")
+        # the kernel signs the SDK in with the instance's own token, never the server's
+        token = execute(socket, "import os; print(os.environ['MLYARD_TOKEN'])").strip()
+        assert token.startswith("mly_") and token != server.running.token
 
 
 def test_the_browser_handshake_and_who_may_open_it(server: Server, instance: ComputeInstance) -> None:
@@ -231,3 +241,52 @@ def test_an_idle_instance_stops_by_itself(server: Server) -> None:
     idle.delete()
     assert "ci-idle" not in ws.compute_targets
     assert not folder.exists()
+
+
+NOTEBOOK_CELLS = [
+    "from mlyard import Experiment, Workspace",
+    "ws = Workspace.from_config()  # no auth=, no path: the instance's config.json and token",
+    "Experiment(ws, 'from-a-notebook').start_logging().complete()",
+    "print(ws.name, sorted(e.name for e in Experiment.list(ws)))",
+    "import os; print(os.environ['MLYARD_TOKEN'])",
+]
+
+
+def test_the_sdk_in_a_notebook_is_signed_in_as_the_owner_until_the_instance_stops(
+    server: Server, instance: ComputeInstance
+) -> None:
+    found = ComputeTarget(server.workspace(), "ci-main")
+    assert isinstance(found, ComputeInstance) and found.get_status().state == "Running"
+    base = found.jupyter_path
+    with server.http() as http:
+        kernel = http.post(f"{base}api/kernels", json={"name": "python3"}).json()
+    url = f"ws://127.0.0.1:{server.running.port}{base}api/kernels/{kernel['id']}/channels"
+    with connect(url, additional_headers={"Authorization": f"Bearer {server.running.token}"}) as socket:
+        printed = [execute(socket, cell).strip() for cell in NOTEBOOK_CELLS]
+    assert printed[3] == "default ['from-a-notebook']"
+    token = printed[4]
+    workspace = "/api/v1/subscriptions/default/resourceGroups/default/workspaces/default"
+    with server.http(token) as http:
+        assert http.get(f"{workspace}/experiments").status_code == 200
+        # limited to the instance's workspace: nothing outside it, no new tokens
+        assert http.get("/api/v1/subscriptions/default").status_code in (403, 404)
+        assert http.post("/api/v1/me/tokens", json={"name": "x", "expiresInDays": 1}).status_code == 403
+    with server.http() as http:
+        names = [t["name"] for t in http.get("/api/v1/me/tokens").json()]
+    assert any(n.startswith("instance ci-main ") for n in names)
+    # a job sent to the instance runs in the instance's size, as its kernels do
+    source = server.home.parent / "limits-job"
+    source.mkdir(exist_ok=True)
+    (source / "limits.py").write_text(
+        "import os, resource\n"
+        "print('LIMITS', len(os.sched_getaffinity(0)), resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+    )
+    config = ScriptRunConfig(str(source), "limits.py", compute_target="ci-main")
+    run = Experiment(server.workspace(), "on-an-instance").submit(config)
+    run.wait_for_completion()
+    log = run.read_log(0)["content"]
+    assert f"LIMITS 1 {4 * 1024**3}" in log and "the instance's size 'small' applies" in log
+    found.stop()
+    with server.http(token) as http:
+        refused = http.get(f"{workspace}/experiments")
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]

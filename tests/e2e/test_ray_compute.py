@@ -15,7 +15,7 @@ from tests.fixtures.server import RunningServer, free_port
 
 from mlyard import AmlCompute, ComputeTarget, Experiment, RayCompute, ScriptRunConfig, ValidationError, Workspace
 from mlyard.backends import ray_head
-from mlyard.core.errors import JobFailed
+from mlyard.core.errors import ComputeTargetNotFound, JobFailed
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ray_head.ray_installed(), reason="needs ray[default]")]
 
@@ -157,4 +157,57 @@ def test_an_owned_head_starts_for_a_job_scales_to_zero_when_idle_and_goes_with_i
         assert ray_head.processes(target_id, head_folder) == []
         assert ray_head.answers(tests_head.dashboard_url)
     finally:  # a failed test must not leave a head running
+        ray_head.stop(target_id, head_folder)
+
+
+def test_a_cluster_lists_its_nodes_counts_them_and_changes_its_settings(
+    ws: Workspace, tests_head: ray_head.Head
+) -> None:
+    target = attached(ws, tests_head, "ray-nodes")
+    assert isinstance(target, RayCompute)
+    nodes = target.list_nodes()
+    assert [(n["state"], n["isHead"], n["address"]) for n in nodes] == [("ALIVE", True, "127.0.0.1")]
+    assert nodes[0]["resources"]["CPU"] == 2.0 and len(nodes[0]["nodeId"]) > 20
+    status = target.get_status()
+    assert status == "Succeeded" and status.current_node_count == 1
+    assert status.node_state_counts["idleNodeCount"] == 1 and status.node_state_counts["runningNodeCount"] == 0
+    target.update(max_nodes=3, idle_seconds_before_scaledown=120)
+    assert target.max_nodes == 3 and target.max_concurrent_runs == 3 and target.idle_seconds_before_scaledown == 120
+    with pytest.raises(ValidationError, match=r"minNodes \(5\) is above maxNodes \(3\)"):
+        target.update(min_nodes=5)
+    assert ComputeTarget(ws, "ray-nodes").properties["minNodes"] == 0  # the refusal changed nothing
+    sizes = RayCompute.supported_vmsizes(ws)
+    assert [s["name"] for s in sizes] == ["small", "medium", "large"] and sizes[0]["vCPUs"] == 1
+    target.delete()
+    with pytest.raises(ComputeTargetNotFound):
+        target.update(max_nodes=2)
+    local = ComputeTarget(ws, "local")
+    with pytest.raises(ValidationError, match="not a cluster"):
+        local.workspace._client.get(f"{local._path}/nodes")
+
+
+def test_an_owned_head_takes_its_size_and_comes_up_when_min_nodes_is_raised(
+    ws: Workspace, live_server: RunningServer
+) -> None:
+    config = RayCompute.provisioning_configuration(vm_size="small", min_nodes=0, max_nodes=1)
+    target = ComputeTarget.create(ws, "sized", config)
+    target.wait_for_completion()
+    assert isinstance(target, RayCompute) and target.get_node_count() == 0 and target.list_nodes() == []
+    target_id = str(target.serialize()["id"])
+    head_folder = ray_head.temp_dir(live_server.home.resolve(), target_id)
+    try:
+        target.update(min_nodes=1, idle_seconds_before_scaledown=1)  # no job: the head comes up by itself
+        deadline = time.monotonic() + 120
+        while target.get_node_count() != 1:
+            assert time.monotonic() < deadline, target.properties
+            time.sleep(0.5)
+        (node,) = target.list_nodes()
+        assert node["resources"]["CPU"] == 1.0 and node["resources"]["memory"] == 4 * 1024**3
+        assert target.properties["numCpus"] == 1 and target.properties["memoryBytes"] == 4 * 1024**3
+        target.update(min_nodes=0)  # and it scales to zero after its idle second
+        while target.get_node_count() != 0:
+            assert time.monotonic() < deadline, target.properties
+            time.sleep(0.5)
+        target.delete()
+    finally:
         ray_head.stop(target_id, head_folder)

@@ -3,6 +3,9 @@ versions registered, builds streamed, errors with the right status and the same 
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -10,7 +13,15 @@ import httpx
 import pytest
 from tests.fixtures.server import RunningServer
 
-from mlyard import CondaDependencies, Environment, NotFound, ValidationError, Workspace
+from mlyard import (
+    CondaDependencies,
+    Environment,
+    Experiment,
+    NotFound,
+    ScriptRunConfig,
+    ValidationError,
+    Workspace,
+)
 from mlyard.core.errors import EnvironmentBuildFailed, EnvironmentNotFound, InvalidEnvironmentSpec, InvalidName
 
 SUB = "default"
@@ -131,3 +142,50 @@ def test_failed_build_raises_with_the_installers_words(ws: Workspace) -> None:
     assert "mlyard-test-no-such-package-7f3a" in "\n".join(lines)
     details = env.get_build_details(ws)
     assert details["status"] == "Failed" and details["error"] == failed.value.message
+
+
+def test_a_cancel_during_the_environment_build_stops_the_installer_and_cancels_the_run(
+    ws: Workspace, server_env: RunningServer, tmp_path: Path
+) -> None:
+    with socket.socket() as silent:  # a package index that takes the connection and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        env = Environment("hangs")
+        env.python.pip_packages = [f"six @ http://127.0.0.1:{port}/six-1.16.0-py2.py3-none-any.whl"]
+        env.register(ws)
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "main.py").write_text("print('never runs')\n")
+        config = ScriptRunConfig(str(tmp_path / "src"), "main.py", environment="hangs")
+        run = Experiment(ws, "build-cancel").submit(config)
+        deadline = time.monotonic() + 120
+        while "pip install" not in run.read_log(0)["content"]:  # the installer runs and hangs
+            assert time.monotonic() < deadline and run.get_status() in ("Queued", "Preparing"), run.get_details()
+            time.sleep(0.1)
+        began = time.monotonic()
+        run.cancel()
+        took = time.monotonic() - began
+        assert run.get_status() == "Canceled" and took < 15, took
+        log = run.read_log(0)["content"]
+        assert "The build was stopped: its job was canceled" in log and "never runs" not in log
+        assert run.get_details()["statusReason"].startswith("canceled")
+        installers = [
+            pid
+            for pid in os.listdir("/proc")
+            if pid.isdigit() and str(server_env.home / "environments").encode() in _cmdline(pid)
+        ]
+        assert installers == [], "the installer's process group was killed"
+        # A canceled build is not remembered as failed: the next job builds again, not refused at once.
+        again = Experiment(ws, "build-cancel").submit(config)
+        while "pip install" not in again.read_log(0)["content"]:
+            assert time.monotonic() < deadline and again.get_status() in ("Queued", "Preparing"), again.get_details()
+            time.sleep(0.1)
+        again.cancel()
+        assert again.get_status() == "Canceled"
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

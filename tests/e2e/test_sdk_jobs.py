@@ -201,3 +201,26 @@ def test_a_jobs_token_cannot_touch_another_workspace(server_env: RunningServer, 
     assert "new token 403" in text and "delete own workspace 403" in text
     # The submitter may read the other workspace: the token is narrower than its user.
     assert list(Experiment.list(other)) == []
+
+
+LOGS = """
+    import time
+    with open("logs/progress.txt", "w") as f:
+        print("one", file=f, flush=True)
+        time.sleep(9)  # the file is a run file before this ends (uploaded every 5 s)
+        print("two", file=f, flush=True)
+"""
+
+
+def test_logs_files_are_uploaded_while_the_job_runs(ws: Workspace, tmp_path: Path) -> None:
+    run = Experiment(ws, "logs").submit(ScriptRunConfig(str(source(tmp_path, {"main.py": LOGS})), "main.py"))
+    deadline = time.monotonic() + 60
+    while "logs/progress.txt" not in run.get_file_names():
+        assert time.monotonic() < deadline and run.get_status() in ("Queued", "Preparing", "Running")
+        time.sleep(0.2)
+    assert run.get_status() == "Running"  # uploaded while it runs, not at its end
+    run.download_file("logs/progress.txt", str(tmp_path / "early.txt"))
+    assert (tmp_path / "early.txt").read_text() == "one\n"
+    assert run.wait_for_completion()["status"] == "Completed"
+    run.download_file("logs/progress.txt", str(tmp_path / "final.txt"))
+    assert (tmp_path / "final.txt").read_text() == "one\ntwo\n"

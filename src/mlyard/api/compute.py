@@ -22,6 +22,27 @@ class ComputeCreate(RequestModel):
 class ComputePatch(RequestModel):
     max_concurrent_runs: int | None = Field(default=None, ge=1, le=1024)
     description: str | None = Field(default=None, max_length=2000)
+    # Settings the target's backend lets change (minNodes, maxNodes, idleSecondsBeforeScaledown;
+    # idleTimeBeforeShutdownMinutes, schedules, tags); null puts one back to its default.
+    properties: dict[str, Any] | None = None
+
+
+class ComputeNodeOut(WireModel):
+    """One node of a cluster, as Ray's state API reports it."""
+
+    node_id: str
+    address: str
+    state: str
+    is_head: bool
+    resources: dict[str, float]
+    state_message: str | None = None
+
+
+class ComputeNodesOut(WireModel):
+    value: list[ComputeNodeOut]
+    # Azure's node_state_counts: idleNodeCount, runningNodeCount, unusableNodeCount, ...
+    node_state_counts: dict[str, int]
+    current_node_count: int
 
 
 class ComputeOut(WireModel):

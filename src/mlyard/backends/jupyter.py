@@ -37,19 +37,18 @@ from typing import Any
 import httpx
 
 from mlyard.backends import jupyter_process, processes
+from mlyard.backends.jupyter_settings import check_properties, size_of
 from mlyard.backends.local import SECRET_NAME, LocalBackend
-from mlyard.core.cron import check_cron
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.errors import ServiceUnavailable, ValidationError
 from mlyard.core.settings import InstanceSize, Settings
 from mlyard.services import notebooks
-from mlyard.services.compute_backends import Handle, JobLaunch, JobPoll, TargetStatus
+from mlyard.services.compute_backends import Handle, JobLaunch, JobPoll, SignIn, TargetStatus
 from mlyard.storage import BlobStore, open_blob_store
 
 _LAUNCHER = str(Path(jupyter_process.__file__).resolve())
 _HOST = socket.gethostname()
 STOP_GRACE_SECONDS = 10.0
-PROPERTIES = {"idleTimeBeforeShutdownMinutes", "sshPublicAccess", "tags", "schedules", "applications"}
 
 
 # JupyterLab writes its token into every page it serves; the proxy adds the token to each request,
@@ -79,19 +78,19 @@ def _app_module() -> str:
     return "jupyterlab" if importlib.util.find_spec("jupyterlab") is not None else "jupyter_server"
 
 
-def size_of(settings: Settings, name: str | None) -> InstanceSize:
-    """The catalogue's size ``name`` (case ignored); a 400 listing the catalogue when unknown."""
-    for size in settings.instance_sizes:
-        if name is not None and size.name.lower() == name.lower():
-            return size
-    listed = "; ".join(
-        f"{s.name} ({s.cores} cores, {s.memory_gb:g} GB, {s.price_per_hour:g}/hour)" for s in settings.instance_sizes
-    )
-    raise ValidationError(f"Unknown vm_size '{name}': this server's sizes are {listed}.", target="vmSize")
+def size_limits(size: InstanceSize) -> list[str]:
+    """The command prefix that applies a size's limits, then executes what follows it."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    chosen = ",".join(map(str, cpus[: size.cores]))
+    memory = str(int(size.memory_gb * 1024**3))
+    return [sys.executable, "-I", "-S", _LAUNCHER, "--cpus", chosen, "--memory-bytes", memory, "--"]
 
 
 class JupyterBackend:
     compute_type = ComputeType.COMPUTE_INSTANCE
+    # What `update` may change after creation (the scheduler's next look uses it).
+    settable_properties = frozenset({"idleTimeBeforeShutdownMinutes", "schedules", "tags"})
+    kept_properties = frozenset({"sshPublicAccess"})
 
     def __init__(self, settings: Settings, jobs: LocalBackend | None = None) -> None:
         self.settings = settings
@@ -105,46 +104,7 @@ class JupyterBackend:
 
     def validate(self, spec: ComputeTargetSpec) -> ComputeTargetSpec:
         size = size_of(self.settings, spec.vm_size or self.settings.instance_sizes[0].name)
-        unknown = sorted(set(spec.properties) - PROPERTIES)
-        if unknown:
-            raise ValidationError(
-                f"Unknown compute instance setting(s): {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(PROPERTIES - {'applications'}))}).",
-                target="properties",
-            )
-        props = {k: v for k, v in spec.properties.items() if k != "applications" and v is not None}
-        idle = props.get("idleTimeBeforeShutdownMinutes")
-        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0):
-            raise ValidationError(
-                "idle_time_before_shutdown_minutes is a number of minutes above 0 (or None: never).",
-                target="idleTimeBeforeShutdownMinutes",
-            )
-        if props.get("sshPublicAccess"):
-            raise ValidationError(
-                "SSH access is not offered: open the instance's JupyterLab (its terminal included) through mlyard.",
-                target="sshPublicAccess",
-            )
-        tags = props.get("tags", {})
-        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-            raise ValidationError("tags is an object of text values.", target="tags")
-        schedules = props.get("schedules", [])
-        if not isinstance(schedules, list):
-            raise ValidationError("schedules is a list of {action: start|stop, cron: '...'}.", target="schedules")
-        for item in schedules:
-            if (
-                not isinstance(item, dict)
-                or item.get("action") not in ("start", "stop")
-                or set(item)
-                - {
-                    "action",
-                    "cron",
-                }
-            ):
-                raise ValidationError(
-                    "Each schedule is {action: 'start' or 'stop', cron: 'minute hour day month weekday'}.",
-                    target="schedules",
-                )
-            check_cron(item.get("cron"))
+        props = check_properties(spec.properties)
         runs = spec.max_concurrent_runs or size.cores
         if not 1 <= runs <= 1024:
             raise ValidationError("max_concurrent_runs is 1 to 1024.", target="maxConcurrentRuns")
@@ -155,11 +115,16 @@ class JupyterBackend:
         return self.start(target)
 
     def start(self, target: ComputeTarget) -> TargetStatus:
+        return self.start_signed_in(target, None)
+
+    def start_signed_in(self, target: ComputeTarget, sign_in: SignIn | None) -> TargetStatus:
+        """Start the instance; with ``sign_in``, the SDK in its notebooks and terminals acts with
+        the owner's token limited to the workspace (``Workspace.from_config()`` finds it)."""
         with self._lock:
             handle = self._handle(target.id)
             if handle is not None and self._alive(handle):
                 return self._running(target, handle)
-            return self._launch(target)
+            return self._launch(target, sign_in)
 
     def stop(self, target: ComputeTarget) -> TargetStatus:
         handle = self._handle(target.id)
@@ -244,26 +209,18 @@ class JupyterBackend:
         notebooks.sync_down(blobs, target.workspace_id, copy)
         return copy, True
 
-    def _launch(self, target: ComputeTarget) -> TargetStatus:
+    def _launch(self, target: ComputeTarget, sign_in: SignIn | None = None) -> TargetStatus:
         size = size_of(self.settings, target.vm_size)
         folder = self.root / target.id
         for sub in ("config", "runtime", "data", "ipython", "home"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         root_dir, copy = self._notebooks(target, folder)
         (folder / "config" / "jupyter_server_config.py").write_text(_SERVER_CONFIG)
-        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        chosen = cpus[: size.cores]
         token = os.urandom(24).hex()
         base_url = proxy_prefix(target.id)
         port = _free_port()
         command = [
-            sys.executable,
-            _LAUNCHER,
-            "--cpus",
-            ",".join(map(str, chosen)),
-            "--memory-bytes",
-            str(int(size.memory_gb * 1024**3)),
-            "--",
+            *size_limits(size),
             sys.executable,
             "-m",
             _app_module(),
@@ -283,10 +240,15 @@ class JupyterBackend:
             JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
             JUPYTER_DATA_DIR=str(folder / "data"),
             IPYTHONDIR=str(folder / "ipython"),
-            # The SDK in a notebook must not find the server's own credentials.
+            # The SDK in a notebook must not find the server's own credentials: its own are below.
             MLYARD_HOME=str(folder / "home"),
             PYTHONUNBUFFERED="1",
         )
+        config = folder / "home" / "config.json"
+        config.unlink(missing_ok=True)
+        if sign_in is not None:
+            env.update(sign_in.variables)
+            config.write_text(json.dumps(sign_in.config, indent=2) + "\n")
         log_path = folder / "jupyter.log"
         with log_path.open("ab") as log:
             log.write(f"[mlyard] starting Jupyter for '{target.name}' on 127.0.0.1:{port}\n".encode())
@@ -379,7 +341,14 @@ class JupyterBackend:
     # -- jobs: local processes of this host ------------------------------------------------------
 
     def submit(self, launch: JobLaunch) -> Handle:
-        return self._jobs.submit(launch)
+        """A job on an instance runs in the instance's size, as its kernels do (same CPUs, same
+        per-process memory limit), through the same launcher."""
+        size = size_of(self.settings, launch.target.vm_size)
+        launch.log(
+            f"[mlyard] the instance's size '{size.name}' applies: {size.cores} core(s), "
+            f"{size.memory_gb:g} GB address space per process"
+        )
+        return self._jobs.submit(launch, prefix=size_limits(size))
 
     def poll(self, handle: Handle) -> JobPoll:
         return self._jobs.poll(handle)

@@ -29,6 +29,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mlyard.backends import local_launcher, processes
@@ -69,6 +70,21 @@ def python_shims(folder: Path, python: str) -> None:
         shim.chmod(0o755)
 
 
+def working_folder(launch: JobLaunch, folder: Path) -> Path:
+    """``folder/wd`` with the run's snapshot extracted and its output folders made (every backend
+    that runs the script from a folder of this host); ``JobNotStarted`` if the run was canceled."""
+    wd = folder / "wd"
+    wd.mkdir(parents=True)
+    launch.progress("preparing: extracting the snapshot")
+    files = extract_snapshot(launch.snapshot(), folder, wd)
+    for name in ("outputs", "logs", *launch.output_folders):
+        (wd / name).mkdir(parents=True, exist_ok=True)
+    launch.log(f"[mlyard] snapshot extracted: {files} file(s)")
+    if not launch.wanted():
+        raise JobNotStarted()
+    return wd
+
+
 def extract_snapshot(chunks: object, folder: Path, wd: Path) -> int:
     archive = folder / "snapshot.tar.gz"
     with archive.open("wb") as out:
@@ -99,6 +115,9 @@ class LocalBackend:
         self.root = settings.home / "jobs"
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
+        # Called when a job's process ends, so that the scheduler finalizes it at once rather
+        # than at its next look (a slot is freed ~50 ms sooner per job).
+        self.on_exit: Callable[[], None] | None = None
 
     # -- targets -------------------------------------------------------------------------------
 
@@ -130,7 +149,8 @@ class LocalBackend:
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    def submit(self, launch: JobLaunch) -> Handle:
+    def submit(self, launch: JobLaunch, prefix: list[str] | None = None) -> Handle:
+        """Prepare and start the job; ``prefix`` runs before its command (a size's limits)."""
         folder = self.root / launch.run_id
         self._stop_previous(folder)
         _remove(folder)
@@ -141,7 +161,7 @@ class LocalBackend:
             raise
         with (folder / "std_log.txt").open("ab") as out:
             child = subprocess.Popen(
-                [sys.executable, "-I", "-S", _LAUNCHER, str(folder / "exit_code"), *command],
+                [sys.executable, "-I", "-S", _LAUNCHER, str(folder / "exit_code"), *(prefix or []), *command],
                 cwd=folder / "wd",
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -154,20 +174,18 @@ class LocalBackend:
         (folder / "handle.json").write_text(json.dumps(handle))
         with self._lock:
             self._children[child.pid] = child
+        threading.Thread(target=self._wait, args=(child,), name=f"mlyard-wait-{child.pid}", daemon=True).start()
         launch.log(f"[mlyard] running: {shown} (process {child.pid})")
         return handle
 
+    def _wait(self, child: subprocess.Popen[bytes]) -> None:
+        child.wait()
+        if self.on_exit is not None:
+            self.on_exit()
+
     def _prepare(self, launch: JobLaunch, folder: Path) -> tuple[list[str], str, dict[str, str]]:
         """Extract the snapshot and get the interpreter: the command to start, how to show it, its variables."""
-        wd = folder / "wd"
-        wd.mkdir(parents=True)
-        launch.progress("preparing: extracting the snapshot")
-        files = extract_snapshot(launch.snapshot(), folder, wd)
-        for name in ("outputs", "logs", *launch.output_folders):
-            (wd / name).mkdir(parents=True, exist_ok=True)
-        launch.log(f"[mlyard] snapshot extracted: {files} file(s)")
-        if not launch.wanted():
-            raise JobNotStarted()
+        working_folder(launch, folder)
         prepared = self._environment(launch)
         if not launch.wanted():
             raise JobNotStarted()

@@ -7,16 +7,19 @@ the parent of the job's processes any more.
 
 SIGTERM and SIGINT reach the whole group on a cancel; the launcher only notes them and keeps
 waiting, so that it records how the command ended (a negative code is the killing signal).
-The command gets the default handlers back when it is executed.
+The command gets the default handlers back when it is executed. The command is forked and
+executed with ``os`` alone: ``subprocess`` would add its import to every job's start.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 
 def _noted(signum: int, frame: FrameType | None) -> None:
@@ -27,13 +30,7 @@ def main(argv: list[str]) -> int:
     exit_file, command = argv[1], argv[2:]
     signal.signal(signal.SIGTERM, _noted)
     signal.signal(signal.SIGINT, _noted)
-    try:
-        child = subprocess.Popen(command)
-    except OSError as exc:
-        print(f"[mlyard] cannot start {command[0] if command else 'the job'}: {exc}", file=sys.stderr, flush=True)
-        code = 127
-    else:
-        code = child.wait()
+    code = _run(command)
     temporary = exit_file + ".tmp"
     with open(temporary, "w", encoding="ascii") as handle:
         handle.write(f"{code}\n")
@@ -41,6 +38,19 @@ def main(argv: list[str]) -> int:
         os.fsync(handle.fileno())
     os.replace(temporary, exit_file)
     return 0
+
+
+def _run(command: list[str]) -> int:
+    """Run ``command`` to its end: its exit code, or minus the signal that killed it."""
+    pid = os.fork()
+    if pid == 0:  # the child: exec resets the noted signals to their default handlers
+        try:
+            os.execvp(command[0], command)
+        except (OSError, IndexError) as exc:
+            print(f"[mlyard] cannot start {command[0] if command else 'the job'}: {exc}", file=sys.stderr, flush=True)
+        os._exit(127)
+    _, status = os.waitpid(pid, 0)  # a noted signal interrupts it, and it is retried (PEP 475)
+    return os.waitstatus_to_exitcode(status)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import threading
 import time
@@ -31,8 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlyard.backends import ray_head
-from mlyard.backends.local import extract_snapshot, python_shims
+from mlyard.backends import ray_entry, ray_head, ray_nodes
 from mlyard.backends.ray_head import Head
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.errors import ComputeUnreachable, ValidationError
@@ -46,12 +44,18 @@ if TYPE_CHECKING:
 
 # A cluster that stops answering fails its jobs only after this long (a dashboard restarting).
 _UNREACHABLE_SECONDS = 30.0
+# A head that min_nodes keeps up but that did not start is tried again after this long.
+_START_RETRY_SECONDS = 30.0
 
 
 class RayBackend:
     compute_type = ComputeType.RAY
+    # What `update` may change after creation; the address stays what was attached.
+    settable_properties = frozenset({"minNodes", "maxNodes", "idleSecondsBeforeScaledown"})
+    kept_properties = frozenset({"address"})
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.home = settings.home
         self.root = settings.home / "ray-jobs"
         self.num_cpus = os.cpu_count() or 1
@@ -62,6 +66,7 @@ class RayBackend:
         self._last_busy: dict[str, float] = {}
         self._clients: dict[str, JobSubmissionClient] = {}
         self._silent_since: dict[str, float] = {}
+        self._start_tried: dict[str, float] = {}
 
     # -- targets -------------------------------------------------------------------------------
 
@@ -126,9 +131,29 @@ class RayBackend:
             props = live.properties()
             return lambda: TargetStatus(ProvisioningState.SUCCEEDED, properties=props)
         running = live is not None or target.properties.get("head") == "Running"
+        if cluster.min_nodes > 0 and not running and self._may_start(target.id, now):
+            # min_nodes raised by an update: the head comes up without waiting for a job.
+            return lambda: TargetStatus(ProvisioningState.SUCCEEDED, properties=self._ensure(target, None).properties())
         if cluster.min_nodes == 0 and running and not active_jobs and idle_for >= cluster.idle_seconds:
             return lambda: self._scale_down(target, idle=True)
         return None
+
+    def _may_start(self, target_id: str, now: float) -> bool:
+        with self._guard:
+            if now - self._start_tried.get(target_id, -_START_RETRY_SECONDS) < _START_RETRY_SECONDS:
+                return False
+            self._start_tried[target_id] = now
+            return True
+
+    def nodes(self, target: ComputeTarget) -> list[dict[str, Any]]:
+        """The cluster's nodes from Ray's state API; none while an owned head is scaled to zero."""
+        cluster = Cluster.of(target)
+        if cluster.address is not None:
+            return ray_nodes.list_nodes(cluster.address)
+        head = self._heads.get(target.id) or Head.recorded(target.properties)
+        if head is None or not ray_head.answers(head.dashboard_url):
+            return []
+        return ray_nodes.list_nodes(head.dashboard_url)
 
     def _attach(self, address: str) -> dict[str, Any]:
         problem = ray_head.probe(address)
@@ -162,7 +187,10 @@ class RayBackend:
                 launch.log(f"[mlyard] starting the Ray head of target '{target.name}' (it was scaled to zero)")
             began = time.monotonic()
             folder = ray_head.temp_dir(self.home, target.id)
-            head = ray_head.start(target.id, folder, self.num_cpus, target.properties.get("dashboardUrl"))
+            size = ray_nodes.head_size(self.settings, target.vm_size, self.num_cpus)
+            head = ray_head.start(
+                target.id, folder, size.num_cpus, target.properties.get("dashboardUrl"), size.memory_bytes
+            )
             with self._guard:
                 self._heads[target.id] = head
                 self._last_busy[target.id] = time.monotonic()
@@ -225,7 +253,7 @@ class RayBackend:
                 with contextlib.suppress(Exception):
                     client.stop_job(_submission_id(launch.run_id, launch.attempt - 1))
             try:
-                entrypoint, runtime_env, shown = self._prepare(launch, folder, cluster)
+                entrypoint, runtime_env, shown = ray_entry.prepare(launch, folder, cluster)
                 if not launch.wanted():
                     raise JobNotStarted()
                 sid = _submission_id(launch.run_id, launch.attempt)
@@ -251,53 +279,6 @@ class RayBackend:
             launch.log(f"[mlyard] submitted to Ray at {address} as job {sid}: {shown}")
             self._wait_started(client, handle, launch)
         return handle
-
-    def _prepare(self, launch: JobLaunch, folder: Path, cluster: Cluster) -> tuple[str, dict[str, Any] | None, str]:
-        """The snapshot extracted and the interpreter prepared: (entrypoint, runtime_env, shown)."""
-        wd = folder / "wd"
-        wd.mkdir(parents=True)
-        launch.progress("preparing: extracting the snapshot")
-        files = extract_snapshot(launch.snapshot(), folder, wd)
-        for name in ("outputs", "logs", *launch.output_folders):
-            (wd / name).mkdir(parents=True, exist_ok=True)
-        launch.log(f"[mlyard] snapshot extracted: {files} file(s)")
-        if not launch.wanted():
-            raise JobNotStarted()
-        shown = launch.command or shlex.join(["python", str(launch.script), *launch.arguments])
-        variables = {**launch.variables, "PYTHONUNBUFFERED": "1"}
-        if not cluster.on_this_host:
-            wanted = (
-                f"environment '{launch.environment_reference}'" if launch.environment_reference else "no environment"
-            )
-            launch.log(
-                f"[mlyard] {wanted}: environments are not shipped to a remote Ray cluster; its own python runs "
-                "the job, and ./outputs stays on the cluster"
-            )
-            return shown, {"working_dir": str(wd), "env_vars": variables}, shown
-        asked = launch.environment_reference
-        launch.progress(
-            f"preparing: environment '{asked}' (built if needed; the build's output streams into the run's log)"
-            if asked
-            else "preparing: the server's own Python"
-        )
-        prepared = launch.environment(launch.log)
-        name = f"'{prepared.name}:{prepared.version}'" if prepared.name else "the server's own Python"
-        launch.log(f"[mlyard] environment: {name} ({prepared.python}{'' if prepared.cache_hit else ', just built'})")
-        python_shims(folder, prepared.python)
-        (folder / "home").mkdir()
-        # The SDK inside the job must not find the server's credentials; `python` is the environment's.
-        variables.update({**prepared.environment_variables, **variables, "MLYARD_HOME": str(folder / "home")})
-        path = os.pathsep.join([str(folder / "bin"), str(Path(prepared.python).parent)])
-        env_file = folder / "job.env"
-        lines = [f"export {k}={shlex.quote(v)}" for k, v in variables.items()]
-        env_file.write_text("\n".join([*lines, f'export PATH={shlex.quote(path)}:"$PATH"', ""]))
-        env_file.chmod(0o600)
-        run = (
-            launch.command
-            if launch.command is not None
-            else shlex.join(["exec", prepared.python, str(launch.script), *launch.arguments])
-        )
-        return f"cd {shlex.quote(str(wd))} && . {shlex.quote(str(env_file))} && {run}", None, shown
 
     def _wait_started(self, client: JobSubmissionClient, handle: Handle, launch: JobLaunch) -> None:
         """Stay in Preparing while Ray keeps the job PENDING, saying what Ray says."""

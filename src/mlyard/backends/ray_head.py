@@ -54,9 +54,11 @@ class Head:
     temp_dir: str
     num_cpus: int
     started_at: str
+    memory_bytes: int | None = None
 
     def properties(self) -> dict[str, Any]:
         return {
+            "memoryBytes": self.memory_bytes,
             "head": "Running",
             "nodes": 1,
             "dashboardUrl": self.dashboard_url,
@@ -77,6 +79,7 @@ class Head:
             str(properties.get("tempDir") or ""),
             int(properties.get("numCpus") or 1),
             str(properties.get("headStartedAt") or ""),
+            int(properties["memoryBytes"]) if properties.get("memoryBytes") else None,
         )
 
 
@@ -138,7 +141,9 @@ def head_environment(target_id: str) -> dict[str, str]:
     return env
 
 
-def start(target_id: str, folder: Path, num_cpus: int, previous_url: str | None = None) -> Head:
+def start(
+    target_id: str, folder: Path, num_cpus: int, previous_url: str | None = None, memory_bytes: int | None = None
+) -> Head:
     """Start the head and wait until its Jobs API answers; raise ComputeUnreachable with Ray's
     own last lines when it does not come up."""
     stop(target_id, folder)  # what is left of an earlier head of this target (a crash, a killed server)
@@ -169,6 +174,7 @@ def start(target_id: str, folder: Path, num_cpus: int, previous_url: str | None 
         f"--dashboard-port={dashboard}",
         "--include-dashboard=true",
         f"--num-cpus={num_cpus}",
+        *([f"--memory={memory_bytes}"] if memory_bytes else []),
         "--disable-usage-stats",
         f"--temp-dir={folder}",
         # Workers take random ports rather than a fixed range that another head may hold.
@@ -199,7 +205,7 @@ def start(target_id: str, folder: Path, num_cpus: int, previous_url: str | None 
                 f"Ray's logs are in {folder}/session_latest/logs."
             )
         time.sleep(0.2)
-    return Head(url, f"127.0.0.1:{gcs}", str(folder), num_cpus, utcnow().isoformat())
+    return Head(url, f"127.0.0.1:{gcs}", str(folder), num_cpus, utcnow().isoformat(), memory_bytes)
 
 
 def processes(target_id: str, folder: Path | None = None) -> list[int]:

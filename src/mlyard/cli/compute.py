@@ -117,5 +117,5 @@ def delete(
     note(f"Deleted compute target '{target.name}'.")
 
 
-# Compute instances add start, stop, restart, open and usage to this app.
-from mlyard.cli import compute_instance  # noqa: E402
+# Compute instances add start, stop, restart, open and usage to this app; update and list-nodes come next.
+from mlyard.cli import compute_instance, compute_update  # noqa: E402, F401

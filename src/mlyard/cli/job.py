@@ -157,6 +157,7 @@ def create(
         environment=spec.environment,
         max_run_duration_seconds=spec.timeout,
     )
+    config.input_datasets = [dict(d) for d in spec.input_datasets]  # as as_named_input(...) arguments give them
     exp = _experiment(ws, experiment or spec.experiment_name)
     run = submit(exp, config, spec.tags or None, spec.display_name, spec.output_folders)
     _finish(run, not no_wait, output)

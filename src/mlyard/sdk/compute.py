@@ -155,8 +155,14 @@ class ComputeTarget:
             )
 
     def update(self, max_concurrent_runs: int | None = None, description: str | None = None) -> None:
-        body = {"maxConcurrentRuns": max_concurrent_runs, "description": description}
-        self._details = self.workspace._client.patch(self._path, {k: v for k, v in body.items() if v is not None})
+        self._patch(max_concurrent_runs, description, {})
+
+    def _patch(self, max_concurrent_runs: int | None, description: str | None, properties: dict[str, Any]) -> None:
+        body: dict[str, Any] = {"maxConcurrentRuns": max_concurrent_runs, "description": description}
+        body = {k: v for k, v in body.items() if v is not None}
+        if properties:
+            body["properties"] = properties
+        self._details = self.workspace._client.patch(self._path, body)
 
     def delete(self, wait: bool = True) -> None:
         """Delete the target (``local`` cannot be); with ``wait``, until it is gone."""
@@ -248,3 +254,18 @@ def _path(workspace: Workspace, name: str) -> str:
 def compute_targets(workspace: Workspace) -> dict[str, ComputeTarget]:
     """``ws.compute_targets``: the workspace's targets by name."""
     return {t.name: t for t in ComputeTarget.list(workspace)}
+
+
+def supported_vmsizes(workspace: Workspace) -> builtins.list[dict[str, Any]]:
+    """The server's size catalogue in Azure's shape (``supported_vmsizes`` of instances and clusters)."""
+    found = workspace._client.get(workspace._path + "/vmSizes")
+    return [
+        {
+            "name": size["name"],
+            "vCPUs": size["cores"],
+            "gpus": 0,
+            "memoryGB": size["memoryGb"],
+            "pricePerHour": size["pricePerHour"],
+        }
+        for size in found["value"]
+    ]

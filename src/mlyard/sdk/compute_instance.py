@@ -14,7 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.errors import ComputeStateConflict
-from mlyard.sdk.compute import ComputeTarget, ComputeTargetProvisioningConfiguration, register_compute_type
+from mlyard.sdk.compute import (
+    ComputeTarget,
+    ComputeTargetProvisioningConfiguration,
+    register_compute_type,
+    supported_vmsizes,
+)
 
 if TYPE_CHECKING:
     from mlyard.sdk.workspace import Workspace
@@ -125,6 +130,31 @@ class ComputeInstance(ComputeTarget):
     def get_status(self) -> ComputeInstanceStatus:  # type: ignore[override]
         self.refresh_state()
         return ComputeInstanceStatus(self.state, self.provisioning_state, self.provisioning_errors)
+
+    def update(  # type: ignore[override]  # Azure v2's settable fields of a compute instance
+        self,
+        idle_time_before_shutdown_minutes: float | None = None,
+        schedules: builtins.list[dict[str, str]] | None = None,
+        tags: dict[str, str] | None = None,
+        max_concurrent_runs: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Change idle shutdown, schedules or tags of an existing instance, running or not (None:
+        unchanged). ``idle_time_before_shutdown_minutes=0`` turns idle shutdown off;
+        ``schedules=[]`` removes every schedule. The scheduler's next look uses the new values."""
+        properties: dict[str, Any] = {}
+        if idle_time_before_shutdown_minutes is not None:
+            properties["idleTimeBeforeShutdownMinutes"] = idle_time_before_shutdown_minutes or None
+        if schedules is not None:
+            properties["schedules"] = list(schedules)
+        if tags is not None:
+            properties["tags"] = dict(tags)
+        self._patch(max_concurrent_runs, description, properties)
+
+    @staticmethod
+    def supported_vmsizes(workspace: Workspace, location: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The server's size catalogue: ``name``, ``vCPUs``, ``memoryGB``, ``pricePerHour``."""
+        return supported_vmsizes(workspace)
 
     # -- opening it ----------------------------------------------------------------------------
 

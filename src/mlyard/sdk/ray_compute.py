@@ -13,14 +13,27 @@ Without an address the server starts and owns a Ray head on its host: when the f
 comes (at once with ``min_nodes`` of 1 or more), and stops it after
 ``idle_seconds_before_scaledown`` without jobs when ``min_nodes`` is 0. With an address it
 attaches an existing cluster by its dashboard (Jobs API) address. ``AmlCompute`` takes Azure's
-arguments; ``vm_size`` and ``vm_priority`` are recorded, not provisioned.
+arguments. A ``vm_size`` of the server's size catalogue (``supported_vmsizes``) sets an owned
+head's CPUs and memory; other names (Azure's) and ``vm_priority`` are recorded only.
+``update()`` changes the node counts and idle time, ``list_nodes()`` and ``get_status()`` read
+the nodes from Ray's state API.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import builtins
+from typing import TYPE_CHECKING, Any
 
-from mlyard.sdk.compute import ComputeTarget, ComputeTargetProvisioningConfiguration, register_compute_type
+from mlyard.core.errors import ComputeUnreachable
+from mlyard.sdk.compute import (
+    ComputeTarget,
+    ComputeTargetProvisioningConfiguration,
+    register_compute_type,
+    supported_vmsizes,
+)
+
+if TYPE_CHECKING:
+    from mlyard.sdk.workspace import Workspace
 
 DEFAULT_MAX_NODES = 4
 DEFAULT_IDLE_SECONDS = 1800
@@ -57,6 +70,34 @@ class RayComputeProvisioningConfiguration(ComputeTargetProvisioningConfiguration
             properties["idleSecondsBeforeScaledown"] = self.idle_seconds_before_scaledown
         body["properties"] = properties
         return body
+
+
+class RayComputeStatus(str):
+    """What a cluster's ``get_status()`` answers: the provisioning state (it compares as that
+    text, ``== "Succeeded"``) with the nodes as the cluster reports them now."""
+
+    provisioning_state: str
+    current_node_count: int
+    node_state_counts: dict[str, int]
+    errors: str | None
+
+    def __new__(
+        cls, provisioning_state: str, current: int, counts: dict[str, int], errors: str | None
+    ) -> RayComputeStatus:
+        status = super().__new__(cls, provisioning_state)
+        status.provisioning_state = provisioning_state
+        status.current_node_count = current
+        status.node_state_counts = dict(counts)
+        status.errors = errors
+        return status
+
+    def serialize(self) -> dict[str, Any]:
+        return {
+            "provisioningState": self.provisioning_state,
+            "currentNodeCount": self.current_node_count,
+            "nodeStateCounts": self.node_state_counts,
+            "errors": self.errors,
+        }
 
 
 class RayCompute(ComputeTarget):
@@ -131,6 +172,49 @@ class RayCompute(ComputeTarget):
     def idle_seconds_before_scaledown(self) -> int | None:
         found = self.properties.get("idleSecondsBeforeScaledown")
         return int(found) if found is not None else None
+
+    def update(  # type: ignore[override]  # Azure's AmlCompute.update arguments
+        self,
+        min_nodes: int | None = None,
+        max_nodes: int | None = None,
+        idle_seconds_before_scaledown: int | None = None,
+        max_concurrent_runs: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Change the node counts or the idle time (None: unchanged). Slots follow ``max_nodes``
+        unless ``max_concurrent_runs`` was set apart from it; raising ``min_nodes`` above 0
+        starts an owned head, lowering it to 0 lets it scale to zero after its idle time."""
+        wanted = {
+            "minNodes": min_nodes,
+            "maxNodes": max_nodes,
+            "idleSecondsBeforeScaledown": idle_seconds_before_scaledown,
+        }
+        properties = {k: v for k, v in wanted.items() if v is not None}
+        self._patch(max_concurrent_runs, description, properties)
+
+    def list_nodes(self) -> builtins.list[dict[str, Any]]:
+        """The cluster's nodes now, from Ray's state API: ``nodeId``, ``address``, ``state``
+        (ALIVE, DEAD), ``isHead``, ``resources``; none while an owned head is scaled to zero."""
+        found = self.workspace._client.get(f"{self._path}/nodes")
+        return list(found["value"])
+
+    def get_status(self) -> RayComputeStatus:
+        """The provisioning state with ``current_node_count`` and ``node_state_counts``."""
+        self.refresh_state()
+        errors = self.provisioning_errors
+        try:
+            found = self.workspace._client.get(f"{self._path}/nodes")
+        except ComputeUnreachable as exc:  # the state is still worth answering
+            return RayComputeStatus(self.provisioning_state, 0, {}, exc.message)
+        return RayComputeStatus(
+            self.provisioning_state, int(found["currentNodeCount"]), found["nodeStateCounts"], errors
+        )
+
+    @staticmethod
+    def supported_vmsizes(workspace: Workspace, location: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The server's size catalogue (Azure's shape: ``name``, ``vCPUs``, ``memoryGB``, and
+        ``pricePerHour``); a catalogue size sets an owned head's CPUs and memory."""
+        return supported_vmsizes(workspace)
 
     def get_node_count(self) -> int:
         """Nodes up now: 1 while an owned head runs, 0 once it scaled to zero."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.entities.environments import PreparedEnvironment
@@ -82,6 +82,22 @@ class PreparedInputs:
         for placeholder in sorted(self.replacements, key=len, reverse=True):
             text = text.replace(placeholder, self.replacements[placeholder])
         return text
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a compute instance's Jupyter gets so that the SDK in its notebooks is signed in:
+    ``variables`` for its environment (the token among them) and ``config`` for its config.json."""
+
+    variables: dict[str, str]
+    config: dict[str, str]
+
+
+@runtime_checkable
+class SigningInBackend(Protocol):
+    """A backend whose targets run the SDK for their owner (compute instances): started with a sign-in."""
+
+    def start_signed_in(self, target: ComputeTarget, sign_in: SignIn | None) -> TargetStatus: ...
 
 
 class JobState(StrEnum):

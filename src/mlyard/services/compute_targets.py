@@ -35,8 +35,8 @@ from mlyard.core.errors import (
 from mlyard.core.ids import new_id, utcnow
 from mlyard.core.names import name_key
 from mlyard.core.settings import Settings
-from mlyard.services import instance_usage
-from mlyard.services.compute_backends import BackendRegistry, TargetStatus
+from mlyard.services import compute_instance_signin, instance_usage
+from mlyard.services.compute_backends import BackendRegistry, ComputeBackend, SigningInBackend, TargetStatus
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.compute import ComputeRepository, ComputeTargetRow
@@ -182,7 +182,12 @@ def update_target(
     *,
     max_concurrent_runs: int | None = None,
     description: str | None = None,
+    properties: dict[str, Any] | None = None,
+    backends: BackendRegistry | None = None,
 ) -> ComputeTarget:
+    """Change a target after creation. ``properties`` are the settings its backend lets change
+    (a Ray cluster's node counts and idle time, an instance's idle shutdown and schedules), checked
+    by the backend as at create; a ``None`` value puts a setting back to its default."""
     target = get_target(p, subscription_id, resource_group, workspace, name)
     values: dict[str, Any] = {"updated_at": utcnow()}
     if max_concurrent_runs is not None:
@@ -193,12 +198,51 @@ def update_target(
         if len(description) > MAX_DESCRIPTION:
             raise ValidationError(f"A description takes at most {MAX_DESCRIPTION} characters.", target="description")
         values["description"] = description
+    if properties:
+        if backends is None:
+            raise ValidationError("This server cannot change a target's settings.", target="properties")
+        values.update(_changed_settings(backends, target, properties, max_concurrent_runs))
     with p.db.write() as session:
         repo = ComputeRepository(session)
         repo.update(target.id, **values)
         updated = repo.get_by_id(target.id)
     assert updated is not None
     return updated
+
+
+def _changed_settings(
+    backends: BackendRegistry, target: ComputeTarget, changes: dict[str, Any], max_concurrent_runs: int | None
+) -> dict[str, Any]:
+    """The columns a settings change writes: the backend checks the whole new set, as at create."""
+    backend = backends.get(target.compute_type)
+    settable: frozenset[str] = getattr(backend, "settable_properties", frozenset())
+    kept: frozenset[str] = getattr(backend, "kept_properties", frozenset())
+    refused = sorted(set(changes) - settable)
+    if refused:
+        allowed = ", ".join(sorted(settable)) or "none"
+        raise ValidationError(
+            f"Compute target '{target.name}' ({target.compute_type.value}) cannot change {', '.join(refused)} "
+            f"after creation; it can change: {allowed}.",
+            target="properties",
+        )
+    asked = {k: v for k, v in target.properties.items() if k in settable | kept} | changes
+    spec = ComputeTargetSpec(
+        target.compute_type,
+        target.vm_size,
+        max_concurrent_runs or target.max_concurrent_runs,
+        target.description,
+        {k: v for k, v in asked.items() if v is not None},
+    )
+    checked = backend.validate(spec)
+    merged = {k: v for k, v in target.properties.items() if k not in changes} | {
+        k: v for k, v in checked.properties.items() if k in settable | kept and v is not None
+    }
+    values: dict[str, Any] = {"properties": merged}
+    # A cluster runs one job per node unless told otherwise: its slots follow maxNodes while they did.
+    old_max, new_max = target.properties.get("maxNodes"), merged.get("maxNodes")
+    if max_concurrent_runs is None and old_max is not None and target.max_concurrent_runs == old_max:
+        values["max_concurrent_runs"] = new_max
+    return values
 
 
 def delete_target(p: Platform, subscription_id: str, resource_group: str, workspace: str, name: str) -> ComputeTarget:
@@ -260,18 +304,19 @@ def apply_pending(p: Platform, backends: BackendRegistry, target: ComputeTarget)
         backend = backends.get(target.compute_type)
         if target.provisioning_state is ProvisioningState.DELETING:
             backend.delete(target)
+            compute_instance_signin.revoke(p, target)
             with p.db.write() as session:
                 ComputeRepository(session).delete(target.id)
             return
         if target.provisioning_state is ProvisioningState.CREATING:
-            status = backend.provision(target)
+            status = _start(p, backend, target) if isinstance(backend, SigningInBackend) else backend.provision(target)
         elif target.state == "Starting":
-            status = backend.start(target)
+            status = _start(p, backend, target)
         elif target.state == "Stopping":
             status = backend.stop(target)
         elif target.state == "Restarting":
             backend.stop(target)
-            status = backend.start(target)
+            status = _start(p, backend, target)
         else:
             return
     except Exception as exc:  # a backend's failure must not stop the scheduler: the target says what broke
@@ -287,9 +332,18 @@ def apply_pending(p: Platform, backends: BackendRegistry, target: ComputeTarget)
     record_status(p, target, status)
 
 
+def _start(p: Platform, backend: ComputeBackend, target: ComputeTarget) -> TargetStatus:
+    """Start a target; an instance with a fresh sign-in for the SDK in its notebooks."""
+    if isinstance(backend, SigningInBackend):
+        return backend.start_signed_in(target, compute_instance_signin.issue(p, target))
+    return backend.start(target)
+
+
 def record_status(p: Platform, target: ComputeTarget, status: TargetStatus) -> None:
     # Starts and stops of instances are counted for usage (services/instance_usage.py).
     instance_usage.record_transition(p, target, status)
+    if target.compute_type is ComputeType.COMPUTE_INSTANCE and status.state != "Running":
+        compute_instance_signin.revoke(p, target)  # its notebooks' token ends with it
     with p.db.write() as session:
         ComputeRepository(session).update(
             target.id,

@@ -18,6 +18,9 @@ place, so a build cut short is never taken for a cached one: the next prepare re
   ``<hash>/lock``. Whoever waits says so in its log and follows the live build log.
 - A failed build is remembered for ``environment_build_failure_ttl_seconds``: prepares in that
   time fail at once with the same message; ``retry_failed`` (an explicit build) tries again.
+- A job's build stops as soon as the job is not wanted (canceled): its installer's process group
+  is killed (:mod:`mlyard.services.environment_build_output`) and :class:`BuildCanceled` raised;
+  such a build is not remembered as failed, so whoever waited for it builds it afresh.
 """
 
 from __future__ import annotations
@@ -50,10 +53,10 @@ from mlyard.core.entities.environments import (
 from mlyard.core.errors import EnvironmentBuildFailed
 from mlyard.core.ids import utcnow
 from mlyard.core.settings import Settings
+from mlyard.services.environment_build_output import BuildCanceled, BuildOutput, Wanted
 
 Log = Callable[[str], None]
 RECIPE = 1  # raise when the way builds are made changes, so that every spec builds afresh
-_TAIL_LINES = 25
 _POLL_SECONDS = 0.25
 _MLYARD_REQUIREMENT = re.compile(r"^\s*mlyard\s*(?:[\[<>=!~;@ ]|$)", re.IGNORECASE)
 _CONDA_SKIPPED = re.compile(r"^(python|pip)\b", re.IGNORECASE)
@@ -164,7 +167,13 @@ def _failure_since(folder: Path, since: float) -> EnvironmentBuildFailed | None:
     """The failure of a build that finished at ``since`` or later, if the last build failed."""
     data = _read_record(folder)
     finished = data.get("finished_ts")
-    if data.get("status") == BuildStatus.FAILED and isinstance(finished, int | float) and finished >= since:
+    canceled = data.get("canceled", False)
+    if (
+        data.get("status") == BuildStatus.FAILED
+        and not canceled
+        and isinstance(finished, int | float)
+        and finished >= since
+    ):
         return EnvironmentBuildFailed(str(data.get("error")), target="environment")
     return None
 
@@ -179,7 +188,7 @@ def _locked(folder: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _build_lock(folder: Path, log: Log) -> Iterator[float | None]:
+def _build_lock(folder: Path, log: Log, wanted: Wanted | None = None) -> Iterator[float | None]:
     """Hold the hash's lock; yields when this caller started waiting for someone else's build."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "lock", "a+") as handle:
@@ -189,11 +198,11 @@ def _build_lock(folder: Path, log: Log) -> Iterator[float | None]:
         except BlockingIOError:
             waited_since = time.time()
             log(f"Waiting for the build of this environment already in progress (spec {folder.name[:12]}); its log:")
-            _follow_until_locked(handle, folder / "build.log", log)
+            _follow_until_locked(handle, folder / "build.log", log, wanted)
         yield waited_since
 
 
-def _follow_until_locked(handle: IO[str], log_path: Path, log: Log) -> None:
+def _follow_until_locked(handle: IO[str], log_path: Path, log: Log, wanted: Wanted | None = None) -> None:
     offset = 0
     pending = ""
     while True:
@@ -211,6 +220,8 @@ def _follow_until_locked(handle: IO[str], log_path: Path, log: Log) -> None:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
+            if wanted is not None and not wanted():
+                raise BuildCanceled() from None  # a canceled job stops waiting for another's build
             time.sleep(_POLL_SECONDS)
 
 
@@ -233,7 +244,13 @@ def _builder(settings: Settings) -> tuple[str, str | None]:
 
 
 def ensure_built(
-    settings: Settings, spec: EnvironmentSpec, label: str, log: Log, *, retry_failed: bool = False
+    settings: Settings,
+    spec: EnvironmentSpec,
+    label: str,
+    log: Log,
+    *,
+    retry_failed: bool = False,
+    wanted: Wanted | None = None,
 ) -> tuple[Path, bool, float | None, str]:
     """The venv python for ``spec``, built if needed: (python, cache hit, build seconds, hash)."""
     built = plan(spec)
@@ -250,7 +267,7 @@ def ensure_built(
         )
         log(failure.message)
         raise failure
-    with _build_lock(folder, log) as waited_since:
+    with _build_lock(folder, log, wanted) as waited_since:
         if waited_since is not None:
             if (python := _cached(folder)) is not None:
                 log(f"Environment {label}: the build it waited for succeeded.")
@@ -260,32 +277,8 @@ def ensure_built(
         elif (python := _cached(folder)) is not None:
             return python, True, None, built.spec_hash
         started = time.monotonic()
-        python = _build(settings, built, folder, label, log)
+        python = _build(settings, built, folder, label, log, wanted)
         return python, False, time.monotonic() - started, built.spec_hash
-
-
-class _Output:
-    """The build log: each line to the file kept with the build and to the caller's log."""
-
-    def __init__(self, path: Path, log: Log) -> None:
-        self.file = open(path, "w", buffering=1)  # noqa: SIM115 (closed by _build)
-        self.log = log
-        self.tail: list[str] = []
-
-    def line(self, text: str) -> None:
-        self.file.write(text + "\n")
-        self.log(text)
-        self.tail = [*self.tail[-(_TAIL_LINES - 1) :], text]
-
-    def run(self, command: list[str], env: dict[str, str]) -> int:
-        self.line("$ " + " ".join(command))
-        proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env
-        )
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            self.line(raw.rstrip("\n"))
-        return proc.wait()
 
 
 def _installer_env() -> dict[str, str]:
@@ -297,7 +290,7 @@ def _installer_env() -> dict[str, str]:
     return env
 
 
-def _base_python(built: BuildPlan, uv: str | None, out: _Output, env: dict[str, str]) -> str:
+def _base_python(built: BuildPlan, uv: str | None, out: BuildOutput, env: dict[str, str]) -> str:
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     base = getattr(sys, "_base_executable", None) or sys.executable
     wanted = built.python_version
@@ -331,14 +324,16 @@ def _steps(uv: str | None, base: str, venv: Path, requirements: Path) -> list[li
     return [[base, "-m", "venv", "--without-pip", str(venv)], [*pip, "-r", str(requirements)]]
 
 
-def _build(settings: Settings, built: BuildPlan, folder: Path, label: str, log: Log) -> Path:
+def _build(
+    settings: Settings, built: BuildPlan, folder: Path, label: str, log: Log, wanted: Wanted | None = None
+) -> Path:
     tool, uv = _builder(settings)
     venv, now, started = folder / "venv", utcnow(), time.monotonic()
     record: dict[str, Any] = {"status": BuildStatus.BUILDING, "spec_hash": built.spec_hash, "tool": tool}
     record["started_at"] = now.isoformat()
     _write_record(folder, record)
     (folder / "requirements.txt").write_text("\n".join(built.requirements) + "\n")
-    out = _Output(folder / "build.log", log)
+    out = BuildOutput(folder / "build.log", log, wanted)
     try:
         env = _installer_env()
         out.line(f"Building environment {label} (spec {built.spec_hash[:12]}) with {tool} at {now:%Y-%m-%d %H:%M:%S}Z.")
@@ -360,13 +355,16 @@ def _build(settings: Settings, built: BuildPlan, folder: Path, label: str, log: 
         return python
     except BaseException as exc:
         shutil.rmtree(venv, ignore_errors=True)
-        message = exc.message if isinstance(exc, EnvironmentBuildFailed) else f"The build stopped: {exc!r}"
+        if isinstance(exc, BuildCanceled):
+            message = "The build was stopped: its job was canceled; the next job that needs it builds it again."
+        else:
+            message = exc.message if isinstance(exc, EnvironmentBuildFailed) else f"The build stopped: {exc!r}"
         out.line(message)
-        record.update(status=BuildStatus.FAILED, error=message)
+        record.update(status=BuildStatus.FAILED, error=message, canceled=isinstance(exc, BuildCanceled))
         _finish(folder, record, time.monotonic() - started)
         raise
     finally:
-        out.file.close()
+        out.close()
 
 
 def _finish(folder: Path, record: dict[str, Any], seconds: float) -> None:
@@ -381,7 +379,7 @@ def _failed(label: str, what: str, tail: list[str]) -> EnvironmentBuildFailed:
     )
 
 
-def _link_mlyard(python: Path, out: _Output, env: dict[str, str]) -> str:
+def _link_mlyard(python: Path, out: BuildOutput, env: dict[str, str]) -> str:
     """Make the server's own mlyard importable in the venv (a link and a dist-info, no copy);
     answers the venv's Python version."""
     where = "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); print(sys.version.split()[0])"

@@ -237,18 +237,21 @@ def prepare_python(
     workspace: str,
     reference: str | None,
     log: Callable[[str], None],
+    wanted: Callable[[], bool] | None = None,
 ) -> PreparedEnvironment:
     """The interpreter a job runs with. ``reference`` is ``name``, ``name:version`` or
     ``name@latest``; None means the server's own interpreter. A build, when one is needed,
     writes its output line by line to ``log`` (the run's log) as it goes.
 
-    Blocking (it may build for minutes): call it from a worker thread, never the event loop."""
+    Blocking (it may build for minutes): call it from a worker thread, never the event loop.
+    Once ``wanted()`` answers False (the job was canceled) the build is stopped and
+    ``BuildCanceled`` raised."""
     if reference is None:
         return PreparedEnvironment(python=sys.executable)
     ref = parse_reference(reference)
     ws = get_workspace(p, subscription_id, resource_group, workspace)
     env = environment_of(p, ws, ref.name, ref.version)
-    return _prepare(p, env, log, retry_failed=False)
+    return _prepare(p, env, log, retry_failed=False, wanted=wanted)
 
 
 def build_environment(
@@ -265,13 +268,15 @@ def build_environment(
     return _prepare(p, env, log, retry_failed=True)
 
 
-def _prepare(p: Platform, env: EnvironmentVersion, log: Log, *, retry_failed: bool) -> PreparedEnvironment:
+def _prepare(
+    p: Platform, env: EnvironmentVersion, log: Log, *, retry_failed: bool, wanted: Callable[[], bool] | None = None
+) -> PreparedEnvironment:
     if env.spec.user_managed_dependencies:
         own = env.spec.interpreter_path or sys.executable
         log(f"Environment {_label(env)} manages its own dependencies: it runs with {own}, nothing is built.")
         return PreparedEnvironment(own, env.name, env.version, dict(env.environment_variables))
     python, hit, seconds, spec_hash = builds.ensure_built(
-        p.settings, env.spec, _label(env), log, retry_failed=retry_failed
+        p.settings, env.spec, _label(env), log, retry_failed=retry_failed, wanted=wanted
     )
     return PreparedEnvironment(
         python=str(python),

@@ -30,7 +30,9 @@ from mlyard.core.entities.tracking import Run, RunStatus
 from mlyard.core.errors import MlyardError, ValidationError
 from mlyard.core.ids import utcnow
 from mlyard.services import dataset_inputs, environments, identity, run_files, snapshots
-from mlyard.services.compute_backends import ComputeBackend, Handle, JobLaunch, JobPoll, PreparedInputs
+from mlyard.services.compute_backends import ComputeBackend, Handle, JobLaunch, JobNotStarted, JobPoll, PreparedInputs
+from mlyard.services.environment_build_output import BuildCanceled
+from mlyard.services.job_log_files import LogFiles
 from mlyard.services.job_outcome import PREFIX, outcome, tail
 from mlyard.services.platform import Platform
 from mlyard.store.compute import ComputeRepository
@@ -57,6 +59,7 @@ class Tracked:
     kill_reason: str | None = None  # "canceled" or "timeout" once its processes were told to stop
     kill_sent: float = 0.0
     forced: bool = False
+    log_files: LogFiles = dataclasses.field(default_factory=LogFiles)  # ./logs uploaded while it runs
 
     @property
     def run_id(self) -> str:
@@ -200,7 +203,12 @@ def launch(
             JobRepository(session).change(job.run_id, epoch=epoch, status_reason=reason)
 
     def environment(out: Callable[[str], None]) -> Any:
-        return environments.prepare_python(p, ws.subscription_id, ws.resource_group, ws.name, job.environment, out)
+        try:
+            return environments.prepare_python(
+                p, ws.subscription_id, ws.resource_group, ws.name, job.environment, out, wanted
+            )
+        except BuildCanceled:  # canceled while its environment built: the build was stopped
+            raise JobNotStarted() from None
 
     handle = backend.submit(
         JobLaunch(
@@ -260,7 +268,15 @@ def _run(p: Platform, job: Job) -> Run:
     return run
 
 
-def _file_chunks(path: Path) -> Iterator[bytes]:
+def writable_run(p: Platform, workspace_id: str, run_id: str) -> Run:
+    with p.db.read() as session:
+        run = TrackingRepository(session).get_run(workspace_id, run_id)
+    if run is None:
+        raise ValidationError(f"Run '{run_id}' is gone.")
+    return _writable(run)
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(PUMP_LIMIT):
             yield chunk
@@ -278,7 +294,7 @@ def upload_outputs(p: Platform, run: Run, folder: Path | None) -> tuple[int, lis
                 continue
             name = path.relative_to(folder).as_posix()  # type: ignore[arg-type]  # folder is set here
             try:
-                run_files.upload(p, _writable(run), name, _file_chunks(path), overwrite=True)
+                run_files.upload(p, _writable(run), name, file_chunks(path), overwrite=True)
                 count += 1
             except (MlyardError, OSError) as exc:
                 problems.append(f"{name}: {exc}")
@@ -340,7 +356,8 @@ def finalize(p: Platform, t: Tracked, poll: JobPoll, *, epoch: str | None, lost:
     lines = tail(p, t.run_id)
     status, reason, error = outcome(t.kill_reason, t.job.max_run_duration_seconds, poll, lines, lost)
     transition(p, t.run_id, RunStatus.FINALIZING, "finalizing: uploading ./outputs and ./logs", epoch=epoch)
-    count, problems = upload_outputs(p, _run(p, t.job), t.backend.working_folder(t.handle))
+    with t.log_files.lock:  # a sync of ./logs under way ends first: its copy must not land after these
+        count, problems = upload_outputs(p, _run(p, t.job), t.backend.working_folder(t.handle))
     for problem in problems:
         note(p, t.run_id, f"not uploaded: {problem}")
     if count:

@@ -31,7 +31,7 @@ from mlyard.core.entities.jobs import Job
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import MlyardError
 from mlyard.core.ids import new_id, utcnow
-from mlyard.services import compute_instances, compute_targets, ray_clusters
+from mlyard.services import compute_instances, compute_work, job_log_files
 from mlyard.services.compute_backends import BackendRegistry, JobNotStarted, JobPoll, JobState
 from mlyard.services.job_lifecycle import (
     LogLines,
@@ -73,13 +73,16 @@ class Scheduler:
         self._active: dict[str, Tracked] = {}
         self._preparing: dict[str, LogLines] = {}
         self._finishing: set[str] = set()
-        self._target_work: set[str] = set()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._dispatch_due = True
         self._last_dispatch = 0.0
         self._instance_watch = compute_instances.InstanceWatch(p, backends)
+        self._target_work = compute_work.TargetWork(p, backends, self._spawn, self.wake)
+        for kind in backends.types():  # a backend that knows when a job ends wakes the watch at once
+            if hasattr(backends.get(kind), "on_exit"):
+                setattr(backends.get(kind), "on_exit", self._wake.set)  # noqa: B010  # not in the Protocol
 
     # -- running -------------------------------------------------------------------------------
 
@@ -108,7 +111,8 @@ class Scheduler:
 
     def busy(self) -> bool:
         with self._lock:
-            return bool(self._active or self._preparing or self._finishing or self._target_work)
+            mine = bool(self._active or self._preparing or self._finishing)
+        return mine or self._target_work.busy()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -130,7 +134,7 @@ class Scheduler:
             self._dispatch_due = False
             self._last_dispatch = now
             self._dispatch()
-            self._targets()
+            self._target_work.run_due()
             self._instance_watch.maybe_check(self._spawn)  # idle shutdown, schedules, lost processes
         with self._lock:
             writers = list(self._preparing.values())
@@ -153,7 +157,7 @@ class Scheduler:
         self._takeover(self._epoch)
         return True
 
-    def _spawn(self, name: str, work: Callable[[], None]) -> None:
+    def _spawn(self, name: str, work: Callable[[], object]) -> None:
         threading.Thread(target=work, name=name, daemon=True).start()
 
     # -- taking over -----------------------------------------------------------------------------
@@ -217,6 +221,8 @@ class Scheduler:
                 now = time.monotonic()
                 if t.pump_due(now):
                     pump(self.p, t)
+                if t.log_files.due(now):
+                    self._sync_logs(t, now)
                 asked, run_status = flags.get(t.run_id, (None, RunStatus.RUNNING))
                 if t.kill_reason is None:
                     if asked is not None or run_status is RunStatus.CANCELED:
@@ -230,6 +236,13 @@ class Scheduler:
                     t.forced = True
             except Exception:
                 log.exception("run %s: watching it failed", t.run_id)
+
+    def _sync_logs(self, t: Tracked, now: float) -> None:
+        t.log_files.last = now
+        folder = t.backend.working_folder(t.handle)
+        if folder is not None:
+            sync = partial(job_log_files.sync, self.p, t.run_id, t.job.workspace_id, folder, t.log_files)
+            self._spawn(f"mlyard-logs-{t.run_id[:8]}", sync)
 
     def _forget(self, t: Tracked) -> None:
         """The job's record is gone (its workspace or run was deleted for good): stop its processes."""
@@ -362,33 +375,6 @@ class Scheduler:
             work()
         except Exception:
             log.exception("run %s: recording its end failed", job.run_id)
-
-    # -- targets ---------------------------------------------------------------------------------
-
-    def _targets(self) -> None:
-        with self.p.db.read() as session:
-            pending = ComputeRepository(session).pending()
-        for target in pending:
-            self._target_worker(target, partial(compute_targets.apply_pending, self.p, self.backends, target))
-        # Owned Ray heads: scaled to zero after their idle time, recorded when a job started one.
-        for target, scaling in ray_clusters.due(self.p, self.backends):
-            self._target_worker(target, scaling)
-
-    def _target_worker(self, target: ComputeTarget, job: Callable[[], None]) -> None:
-        with self._lock:
-            if target.id in self._target_work:
-                return
-            self._target_work.add(target.id)
-
-        def work() -> None:
-            try:
-                job()
-            finally:
-                with self._lock:
-                    self._target_work.discard(target.id)
-                self.wake()
-
-        self._spawn(f"mlyard-target-{target.name}", work)
 
 
 __all__ = ["RESTARTED", "Scheduler"]

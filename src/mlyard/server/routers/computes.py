@@ -12,12 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from mlyard.api.compute import ComputeCreate, ComputeOut, ComputePatch
+from mlyard.api.compute import ComputeCreate, ComputeNodeOut, ComputeNodesOut, ComputeOut, ComputePatch
 from mlyard.core import actions as A
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.routers.experiments import WS, where
 from mlyard.server.routers.jobs import SchedulerDep, wake
+from mlyard.services import compute_nodes
 from mlyard.services import compute_targets as svc
 from mlyard.services.compute_backends import BackendRegistry
 
@@ -92,13 +93,36 @@ def create_compute(
 
 @router.patch(ONE, response_model=ComputeOut)
 def update_compute(
-    computeName: str, body: ComputePatch, auth: Write, platform: PlatformDep, scheduler: SchedulerDep
+    computeName: str,
+    body: ComputePatch,
+    auth: Write,
+    platform: PlatformDep,
+    backends: BackendsDep,
+    scheduler: SchedulerDep,
 ) -> ComputeOut:
+    """Change slots, description, or the settings the target's kind lets change after creation."""
     changed = svc.update_target(
-        platform, *where(auth), computeName, max_concurrent_runs=body.max_concurrent_runs, description=body.description
+        platform,
+        *where(auth),
+        computeName,
+        max_concurrent_runs=body.max_concurrent_runs,
+        description=body.description,
+        properties=body.properties,
+        backends=backends,
     )
     wake(scheduler)
     return compute_out(changed, auth)
+
+
+@router.get(ONE + "/nodes", response_model=ComputeNodesOut)
+def list_compute_nodes(computeName: str, auth: Read, platform: PlatformDep, backends: BackendsDep) -> ComputeNodesOut:
+    """A cluster's nodes as the cluster reports them now (Ray's state API), with counts by state."""
+    found = compute_nodes.list_nodes(platform, backends, *where(auth), computeName)
+    return ComputeNodesOut(
+        value=[ComputeNodeOut.model_validate(n) for n in found.nodes],
+        node_state_counts=found.counts,
+        current_node_count=found.current,
+    )
 
 
 @router.delete(ONE, response_model=ComputeOut, status_code=202)
