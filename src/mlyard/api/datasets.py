@@ -62,9 +62,14 @@ class DatasetVersionOut(WireModel):
 
 
 class DatasetFilesOut(WireModel):
+    """A page of a version's files (all of them without ``pageSize``); ``changed`` counts the page's."""
+
     value: list[PinnedFileOut]
     verified: bool
     changed: int
+    # Set when more files follow: pass it back as ``continuationToken`` for the next page.
+    next_continuation_token: str | None = None
+    total: int | None = None
 
 
 class PreviewOut(WireModel):
@@ -83,12 +88,22 @@ class ProfileColumnOut(WireModel):
     std: float | None = None
     distinct: int
     top_values: list[dict[str, JsonValue]]
+    # Which of this column's figures are approximate ("distinct", "topValues"); see ProfileOut.
+    approximate: list[str] = Field(default_factory=list)
 
 
 class ProfileOut(WireModel):
+    """A profile; with ``sample_rows`` set, top-value candidates came from that many first rows.
+
+    Count, missing, min, max, mean and std are exact. ``distinct`` is exact when no column says
+    otherwise, else a HyperLogLog estimate; ``topValues`` are then the most frequent of the first
+    rows' most frequent values, each counted exactly over all rows.
+    """
+
     row_count: int
     column_count: int
     columns: list[ProfileColumnOut]
+    sample_rows: int | None = None
 
 
 class DatasetInputIn(RequestModel):

@@ -197,8 +197,19 @@ def profile(
     if output is not OutputFormat.TABLE:
         render(made, output, ())
         return
-    rows = [{**c, "top": ", ".join(f"{t['value']} ({t['count']})" for t in c["topValues"])} for c in made["columns"]]
-    render(rows, output, PROFILE_COLUMNS, title=f"{name}: {made['rowCount']} rows")
+    rows = [_profile_row(c) for c in made["columns"]]
+    note = "; ~ marks an estimate" if any(c.get("approximate") for c in made["columns"]) else ""
+    render(rows, output, PROFILE_COLUMNS, title=f"{name}: {made['rowCount']} rows{note}")
+
+
+def _profile_row(column: dict[str, Any]) -> dict[str, Any]:
+    rough = set(column.get("approximate") or ())
+    top = ", ".join(f"{t['value']} ({t['count']})" for t in column["topValues"])
+    return {
+        **column,
+        "distinct": f"~{column['distinct']}" if "distinct" in rough else column["distinct"],
+        "top": f"~ {top}" if "topValues" in rough and top else top,
+    }
 
 
 @app.command("download")

@@ -11,23 +11,18 @@ catalogue. Reading goes through the server, which checks the pinned files first.
 
 from __future__ import annotations
 
-import glob
-import os
-import uuid
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.errors import ValidationError
 from mlyard.sdk.client import seg
+from mlyard.sdk.dataset_factory import DataType, FileFactory, TabularFactory, resolve_paths
 from mlyard.sdk.dataset_inputs import DatasetConsumptionConfig
 
 if TYPE_CHECKING:
-    from mlyard.sdk.dataset_file import FileDataset
-    from mlyard.sdk.dataset_tabular import TabularDataset
     from mlyard.sdk.workspace import Workspace
 
-UPLOADS = "datasets/uploads"
+FILES_PAGE = 1_000
 
 
 class AbstractDataset:
@@ -121,6 +116,21 @@ class AbstractDataset:
             raise ValidationError("This dataset is not registered: register it first (dataset.register(ws, name)).")
         return self.name
 
+    def iter_file_pages(self, page_size: int = FILES_PAGE, verify: bool = False) -> Iterator[list[dict[str, Any]]]:
+        """A registered version's pinned files, ``page_size`` at a time (``datastore``, ``name``,
+        ``size``, ``sha256``, ``modifiedUtc``; with ``verify``, ``change`` for a changed file)."""
+        path = f"{self._path}/{seg(self._registered_name())}/versions/{self.version}/files"
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"pageSize": page_size, "verify": verify}
+            if token:
+                params["continuationToken"] = token
+            page: dict[str, Any] = self.workspace._client.get(path, **params)
+            yield page["value"]
+            token = page.get("nextContinuationToken")
+            if not token:
+                return
+
     # -- in runs ----------------------------------------------------------------------------
 
     def as_named_input(self, name: str) -> DatasetConsumptionConfig:
@@ -159,125 +169,14 @@ def _from_details(workspace: Workspace, details: dict[str, Any]) -> Any:
     return cls(workspace, definition, details)
 
 
-# -- paths -----------------------------------------------------------------------------------
-
-
-def _pair(item: Any) -> tuple[Any, dict[str, str]] | None:
-    """``(datastore, path)``, a DataReference or a DataPath-like: its workspace and wire path."""
-    if isinstance(item, tuple) and len(item) == 2 and hasattr(item[0], "workspace"):
-        return item[0].workspace, {"datastore": item[0].name, "path": str(item[1])}
-    datastore = getattr(item, "datastore", None)
-    if datastore is not None and hasattr(datastore, "workspace"):
-        path = getattr(item, "path_on_datastore", None) or getattr(item, "path", None) or "**"
-        return datastore.workspace, {"datastore": datastore.name, "path": str(path)}
-    return None
-
-
-def _upload(workspace: Workspace, local: str, show_progress: bool) -> dict[str, str]:
-    store = workspace.get_default_datastore()
-    folder = f"{UPLOADS}/{uuid.uuid4().hex[:12]}"
-    if Path(local).is_dir():
-        store.upload(local, target_path=folder, show_progress=show_progress)
-        return {"datastore": store.name, "path": f"{folder}/**"}
-    matched = sorted(p for p in glob.glob(local, recursive=True) if Path(p).is_file())
-    if not matched:
-        raise FileNotFoundError(f"Cannot define a dataset from '{local}': no such file, folder or matching files.")
-    if len(matched) == 1:
-        store.upload_files(matched, target_path=folder, show_progress=show_progress)
-        return {"datastore": store.name, "path": f"{folder}/{Path(matched[0]).name}"}
-    root = os.path.commonpath([str(Path(m).absolute().parent) for m in matched])
-    store.upload_files(matched, relative_root=root, target_path=folder, show_progress=show_progress)
-    return {"datastore": store.name, "path": f"{folder}/**"}
-
-
-def resolve_paths(
-    path: Any, workspace: Workspace | None = None, show_progress: bool = True
-) -> tuple[Workspace, list[dict[str, str]]]:
-    """The wire paths of ``path`` and their workspace; local paths are uploaded first."""
-    items = path if isinstance(path, list) else [path]
-    if not items:
-        raise ValidationError("A dataset needs at least one path.", target="path")
-    out: list[dict[str, str]] = []
-    local: list[str] = []
-    for item in items:
-        pair = _pair(item)
-        if pair is not None:
-            workspace = workspace or pair[0]
-            out.append(pair[1])
-        elif isinstance(item, str | os.PathLike):
-            local.append(os.fspath(item))
-        else:
-            raise ValidationError(
-                f"{item!r} is not a dataset path: give (datastore, 'folder/*.csv'), datastore.path('folder'), "
-                "or a local file or folder.",
-                target="path",
-            )
-    if local and workspace is None:
-        from mlyard.sdk.workspace import Workspace
-
-        workspace = Workspace.from_config()
-    assert workspace is not None
-    out += [_upload(workspace, item, show_progress) for item in local]
-    return workspace, out
-
-
 # -- Dataset ---------------------------------------------------------------------------------
-
-
-class _TabularFactory:
-    @staticmethod
-    def from_delimited_files(
-        path: Any,
-        validate: bool = True,
-        include_path: bool = False,
-        infer_column_types: bool = True,
-        set_column_types: Any = None,
-        separator: str = ",",
-        header: bool | str = True,
-        workspace: Workspace | None = None,
-        show_progress: bool = True,
-    ) -> TabularDataset:
-        """CSV (or other delimited) files; ``header`` True (the first line names the columns) or False."""
-        from mlyard.sdk.dataset_tabular import TabularDataset
-
-        if include_path or set_column_types is not None:
-            raise ValidationError("include_path and set_column_types are not supported by mlyard yet.")
-        if isinstance(header, str):  # Azure's PromoteHeadersBehavior names
-            header = header.upper() not in ("NO_HEADERS", "NONE", "FALSE")
-        ws, paths = resolve_paths(path, workspace, show_progress)
-        source = {
-            "paths": paths, "format": "delimited", "separator": separator, "header": bool(header),
-            "inferColumnTypes": infer_column_types,
-        }  # fmt: skip
-        return TabularDataset(ws, {"datasetType": "tabular", "source": source, "transforms": []})
-
-    @staticmethod
-    def from_parquet_files(
-        path: Any, validate: bool = True, include_path: bool = False, workspace: Workspace | None = None
-    ) -> TabularDataset:
-        from mlyard.sdk.dataset_tabular import TabularDataset
-
-        ws, paths = resolve_paths(path, workspace)
-        source = {"paths": paths, "format": "parquet"}
-        return TabularDataset(ws, {"datasetType": "tabular", "source": source, "transforms": []})
-
-
-class _FileFactory:
-    @staticmethod
-    def from_files(
-        path: Any, validate: bool = True, workspace: Workspace | None = None, show_progress: bool = True
-    ) -> FileDataset:
-        from mlyard.sdk.dataset_file import FileDataset
-
-        ws, paths = resolve_paths(path, workspace, show_progress)
-        return FileDataset(ws, {"datasetType": "file", "source": {"paths": paths, "format": "files"}, "transforms": []})
 
 
 class Dataset:
     """``Dataset.Tabular.from_*``, ``Dataset.File.from_files``, ``get_by_name``, ``get_all``."""
 
-    Tabular = _TabularFactory
-    File = _FileFactory
+    Tabular = TabularFactory
+    File = FileFactory
 
     @staticmethod
     def get_by_name(workspace: Workspace, name: str, version: int | str = "latest") -> Any:
@@ -287,6 +186,20 @@ class Dataset:
             params["version"] = int(version)
         details: dict[str, Any] = workspace._client.get(f"{workspace._path}/datasets/{seg(name)}", **params)
         return _from_details(workspace, details)
+
+    @staticmethod
+    def get_by_id(workspace: Workspace, id: str) -> Any:
+        """The version whose ``id`` is given (``dataset.id``: ``…/datasets/<name>/versions/<n>``)."""
+        head, sep, tail = str(id).rstrip("/").rpartition("/datasets/")
+        name, _, number = tail.partition("/versions/")
+        if not sep or not name or not number.isdigit():
+            raise ValidationError(
+                f"{id!r} is not a dataset version's id (…/datasets/<name>/versions/<version>).", target="id"
+            )
+        scope = workspace._path.removeprefix("/api/v1")
+        if head and head.lower() != scope.lower():
+            raise ValidationError(f"Dataset {id!r} is not in workspace '{workspace.name}'.", target="id")
+        return Dataset.get_by_name(workspace, name, int(number))
 
     @staticmethod
     def get_all(workspace: Workspace) -> dict[str, Any]:
@@ -300,4 +213,4 @@ class Dataset:
         return [_from_details(workspace, d) for d in found]
 
 
-__all__ = ["AbstractDataset", "Dataset", "resolve_paths"]
+__all__ = ["AbstractDataset", "DataType", "Dataset", "resolve_paths"]

@@ -28,8 +28,7 @@ class FileDataset(AbstractDataset):
     def _files(self) -> list[dict[str, Any]]:
         client = self.workspace._client
         if self._is_version:
-            path = f"{self.workspace._path}/datasets/{seg(self.name or '')}/versions/{self.version}/files"
-            found: list[dict[str, Any]] = client.get(path)["value"]
+            found: list[dict[str, Any]] = [f for page in self.iter_file_pages() for f in page]
         else:
             found = client.post(f"{self.workspace._path}/datasetQueries/files", {"definition": self._definition})[
                 "value"

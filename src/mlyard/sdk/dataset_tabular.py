@@ -24,18 +24,29 @@ from mlyard.sdk.transfers import raise_for, unreachable
 
 class DatasetProfile:
     """Per column: ``type``, ``count``, ``missing``, ``min``, ``max``, ``mean``, ``std``,
-    ``distinct``, ``topValues`` (``profile['age']['mean']``), and ``row_count``."""
+    ``distinct``, ``topValues`` (``profile['age']['mean']``), and ``row_count``.
+
+    Counts, missing, min, max, mean and std are exact. Past its first ``sample_rows`` rows a
+    dataset's ``distinct`` is an estimate (HyperLogLog) and its ``topValues`` are the most
+    frequent values of those rows, counted exactly over all rows; each column lists the figures
+    that are approximate in ``approximate`` (empty: all exact)."""
 
     def __init__(self, body: dict[str, Any]) -> None:
         self.row_count: int = body["rowCount"]
         self.column_count: int = body["columnCount"]
+        self.sample_rows: int | None = body.get("sampleRows")
         self.columns: dict[str, dict[str, Any]] = {c["name"]: c for c in body["columns"]}
 
     def __getitem__(self, column: str) -> dict[str, Any]:
         return self.columns[column]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rowCount": self.row_count, "columnCount": self.column_count, "columns": list(self.columns.values())}
+        return {
+            "rowCount": self.row_count,
+            "columnCount": self.column_count,
+            "columns": list(self.columns.values()),
+            "sampleRows": self.sample_rows,
+        }
 
     def __repr__(self) -> str:
         return f"DatasetProfile(row_count={self.row_count}, columns={list(self.columns)})"

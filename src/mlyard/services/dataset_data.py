@@ -13,6 +13,7 @@ computed once and kept with the version.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import tempfile
@@ -25,7 +26,7 @@ from mlyard.core.entities.datasets import Column, DatasetType, DatasetVersion, D
 from mlyard.core.entities.hierarchy import Workspace
 from mlyard.core.errors import DatasetNotFound, InvalidDatasetDefinition
 from mlyard.core.ids import utcnow
-from mlyard.services import dataset_files, dataset_reads
+from mlyard.services import dataset_files, dataset_profile, dataset_reads
 from mlyard.services.dataset_definitions import normalise, version_of
 from mlyard.services.dataset_files import SourcePath
 from mlyard.services.platform import Platform
@@ -96,7 +97,8 @@ def _opened(p: Platform, ws: Workspace, pl: Plan) -> Iterator[tuple[Any, str, li
         with dataset_reads.connect(_spill(p)) as con, dataset_reads.reading(shown):
             fmt = str(pl.source["format"])
             columns = pl.columns or tuple(dataset_reads.detect_columns(con, fmt, pl.source, paths[0]))
-            sql, params = dataset_reads.query(fmt, pl.source, columns, pl.transforms, paths)
+            names = [f.name for f in pl.files]
+            sql, params = dataset_reads.query(fmt, pl.source, columns, pl.transforms, paths, names)
             yield con, sql, params, columns
 
 
@@ -160,7 +162,7 @@ def profile(p: Platform, where: tuple[str, str, str], definition: object) -> dic
         if kept is not None:
             return kept
     with _opened(p, ws, pl) as (con, sql, params, _):
-        made = dataset_reads.profile(con, sql, params)
+        made = dataset_profile.profile(con, sql, params)
     if cached:
         assert pl.origin is not None
         with p.db.write() as session:
@@ -169,11 +171,39 @@ def profile(p: Platform, where: tuple[str, str, str], definition: object) -> dic
 
 
 def files(
-    p: Platform, where: tuple[str, str, str], definition: object, *, verify: bool
+    p: Platform,
+    where: tuple[str, str, str],
+    definition: object,
+    *,
+    verify: bool,
+    start: int = 0,
+    count: int | None = None,
 ) -> tuple[Plan, list[FileChange]]:
-    """The files of ``definition`` and, with ``verify``, those that changed since they were pinned."""
+    """The files of ``definition`` and, with ``verify``, those that changed since they were pinned.
+
+    ``start`` and ``count`` make a page of them (the plan's files in their pinned order): only
+    the page's files are checked, so a listing of many files costs its pages, not the whole.
+    """
     ws, pl = _workspace_plan(p, where, definition)
-    return pl, dataset_files.changes(p, ws, pl.files) if verify and pl.pinned else []
+    page = pl.files[start : None if count is None else start + count]
+    return replace(pl, files=page), dataset_files.changes(p, ws, page) if verify and pl.pinned else []
+
+
+def page_token(start: int) -> str:
+    """The continuation token of the page that starts at file ``start`` (opaque to clients)."""
+    return base64.urlsafe_b64encode(f"files:{start}".encode()).decode().rstrip("=")
+
+
+def page_start(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        kind, _, start = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        if kind == "files" and start.isdigit():
+            return int(start)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidDatasetDefinition("The continuation token is not one this server gave.", target="continuationToken")
 
 
 def open_file(
@@ -191,4 +221,6 @@ def open_file(
     return found, dataset_files.open_pinned(p, ws, found, f"Version {v.version} of dataset '{v.name}'")
 
 
-__all__ = ["Plan", "check_readable", "data", "files", "open_file", "plan", "preview", "profile"]
+__all__ = [
+    "Plan", "check_readable", "data", "files", "open_file", "page_start", "page_token", "plan", "preview", "profile",
+]  # fmt: skip

@@ -18,8 +18,9 @@ from mlyard.services.platform import Platform
 from mlyard.store.datasets import DatasetRepository
 
 MAX_PATHS = 1000
+_OPTIONS = ("includePath", "setColumnTypes")
 _FORMATS = {
-    DatasetType.TABULAR: (SourceFormat.DELIMITED, SourceFormat.PARQUET),
+    DatasetType.TABULAR: (SourceFormat.DELIMITED, SourceFormat.PARQUET, SourceFormat.JSON_LINES),
     DatasetType.FILE: (SourceFormat.FILES,),
 }
 
@@ -46,7 +47,7 @@ def _source(kind: DatasetType, src: object) -> dict[str, Any]:
         if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
             raise _bad(f"A dataset version is a number from 1, not {version!r}.", "version")
         return {"dataset": {"name": DATASET_NAME.check(ref.get("name"), target="name"), "version": version}}
-    _only(src, {"paths", "format", "separator", "header", "inferColumnTypes"}, "source")
+    _only(src, {"paths", "format", "separator", "header", "inferColumnTypes", *_OPTIONS}, "source")
     paths = src.get("paths")
     if not isinstance(paths, list) or not 1 <= len(paths) <= MAX_PATHS:
         raise _bad(f"source.paths is a list of 1 to {MAX_PATHS} {{datastore, path}}.", "path")
@@ -67,7 +68,28 @@ def _source(kind: DatasetType, src: object) -> dict[str, Any]:
         if not isinstance(header, bool) or not isinstance(infer, bool):
             raise _bad("header and inferColumnTypes are true or false.", "header")
         out.update(separator=separator, header=header, inferColumnTypes=infer)
+    if src.get("includePath", False) is not False:
+        if src["includePath"] is not True:
+            raise _bad("includePath is true or false.", "includePath")
+        out["includePath"] = True
+    if src.get("setColumnTypes"):
+        out["setColumnTypes"] = _column_types(src["setColumnTypes"], fmt)
     return out
+
+
+def _column_types(types: object, fmt: str) -> dict[str, str]:
+    if fmt not in (SourceFormat.DELIMITED, SourceFormat.JSON_LINES):
+        raise _bad("set_column_types is for delimited and JSON-lines files.", "setColumnTypes")
+    if not isinstance(types, dict) or len(types) > 10_000:
+        raise _bad("setColumnTypes maps column names to types.", "setColumnTypes")
+    out = {}
+    for name, kind in types.items():
+        dataset_sql.ident(name)
+        if kind not in dataset_sql.TYPES:
+            allowed = ", ".join(sorted(dataset_sql.TYPES))
+            raise _bad(f"Column '{name}' cannot have type {kind!r}: use one of {allowed}.", "setColumnTypes")
+        out[name] = kind
+    return dict(sorted(out.items()))
 
 
 def normalise(definition: object) -> Definition:

@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import decimal
 import math
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,11 +32,11 @@ if TYPE_CHECKING:
     import duckdb
 
 MEMORY_LIMIT = "1GB"
+THREADS = 4
 SAMPLE_ROWS = 10_000
+PROBE_ROWS = 100
 VALIDATE_ROWS = 1_000
-TOP_VALUES = 5
 BATCH_ROWS = 64 * 1024
-_NUMERIC = ("BIGINT", "DOUBLE", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "FLOAT", "DECIMAL", "UBIGINT", "UINTEGER")
 _INFERRED = ("BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP")
 
 
@@ -45,7 +46,9 @@ def connect(spill: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
     spill.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="duckdb-", dir=spill) as folder:
-        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder})
+        # Threads: at most THREADS, so that a few reads at once share the host's cores.
+        threads = max(1, min(THREADS, os.cpu_count() or 1))
+        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder, "threads": threads})
         try:
             yield con
         finally:
@@ -111,24 +114,71 @@ def detect_columns(con: duckdb.DuckDBPyConnection, fmt: str, options: dict[str, 
     if fmt == "parquet":
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [first]).fetchall()
         return [Column(str(row[0]), str(row[1])) for row in described]
+    if fmt == "jsonLines":
+        described = con.execute(
+            f"DESCRIBE SELECT * FROM read_json(?, format = 'newline_delimited', sample_size = {SAMPLE_ROWS})", [first]
+        ).fetchall()
+        return _with_set_types([Column(str(row[0]), _json_type(str(row[1]))) for row in described], options)
     names = _header(first, str(options.get("separator", ",")), bool(options.get("header", True)))
     text = [Column(n, "VARCHAR") for n in names]
     if not options.get("inferColumnTypes", True):
-        return text
+        return _with_set_types(text, options)
     params: list[Any] = []
     sql = dataset_sql.source(fmt, options, text, params, [first], skip_bad_rows=True)
+    # A failed TRY_CAST costs DuckDB ten times a successful one: the first PROBE_ROWS rows rule
+    # out the types a column cannot have, then only the others are counted over SAMPLE_ROWS.
+    kinds = _castable(con, sql, params, {n: list(_INFERRED) for n in names}, PROBE_ROWS, probe=True)
+    kinds = _castable(con, sql, params, kinds, SAMPLE_ROWS, probe=False)
+    return _with_set_types([Column(n, kinds[n][0] if kinds[n] else "VARCHAR") for n in names], options)
+
+
+def _json_type(kind: str) -> str:
+    """JSON's types as a dataset's: whole numbers BIGINT, others DOUBLE; nested values as JSON text."""
+    if kind in dataset_sql.TYPES:
+        return kind
+    if kind in ("INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "HUGEINT"):
+        return "BIGINT"
+    if kind in ("FLOAT",) or kind.startswith("DECIMAL"):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def _with_set_types(columns: list[Column], options: dict[str, Any]) -> list[Column]:
+    """``setColumnTypes`` over the detected types; a column it names must exist."""
+    wanted: dict[str, str] = dict(options.get("setColumnTypes") or {})
+    unknown = sorted(set(wanted) - {c.name for c in columns})
+    if unknown:
+        raise InvalidDatasetDefinition(
+            f"set_column_types names column(s) the files do not have: {', '.join(unknown)} "
+            f"(they have {', '.join(c.name for c in columns)}).",
+            target="setColumnTypes",
+        )
+    return [Column(c.name, wanted.get(c.name, c.type)) for c in columns]
+
+
+def _castable(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], kinds: dict[str, list[str]], limit: int, *, probe: bool
+) -> dict[str, list[str]]:
+    """Per column, those of ``kinds`` that every present value of the first ``limit`` rows casts to.
+
+    A column with no value in those rows keeps its kinds when ``probe``, else has none (text).
+    """
+    asked = {n: k for n, k in kinds.items() if k}
+    if not asked:
+        return kinds
     counts = []
-    for n in names:
+    for n, ks in asked.items():
         col = dataset_sql.ident(n)
-        counts += [f"count({col})"] + [_cast_count(col, t) for t in _INFERRED]
+        counts += [f"count({col})"] + [_cast_count(col, k) for k in ks]
     # fetchall, not fetchone: an unfinished result would block the connection's next query.
-    (got,) = con.execute(f"SELECT {', '.join(counts)} FROM ({sql} LIMIT {SAMPLE_ROWS})", params).fetchall()
-    out = []
-    step = len(_INFERRED) + 1
-    for i, n in enumerate(names):
-        present, *casts = got[i * step : (i + 1) * step]
-        kind = next((t for t, c in zip(_INFERRED, casts, strict=True) if present and c == present), "VARCHAR")
-        out.append(Column(n, kind))
+    (got,) = con.execute(f"SELECT {', '.join(counts)} FROM ({sql} LIMIT {int(limit)})", params).fetchall()
+    out = dict(kinds)
+    at = 0
+    for n, ks in asked.items():
+        present, casts = got[at], got[at + 1 : at + 1 + len(ks)]
+        at += 1 + len(ks)
+        castable = [k for k, c in zip(ks, casts, strict=True) if present and c == present]
+        out[n] = ks if probe and not present else castable
     return out
 
 
@@ -136,10 +186,16 @@ def detect_columns(con: duckdb.DuckDBPyConnection, fmt: str, options: dict[str, 
 
 
 def query(
-    fmt: str, options: dict[str, Any], columns: Sequence[Column], transforms: Sequence[dict[str, Any]], paths: list[str]
+    fmt: str,
+    options: dict[str, Any],
+    columns: Sequence[Column],
+    transforms: Sequence[dict[str, Any]],
+    paths: list[str],
+    names: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
+    """The plan's query; ``names``: the files' names on their datastores (for ``includePath``)."""
     params: list[Any] = []
-    sql = dataset_sql.source(fmt, options, columns, params, paths)
+    sql = dataset_sql.source(fmt, options, columns, params, paths, names=names)
     return dataset_sql.wrap(sql, transforms, params), params
 
 
@@ -180,43 +236,4 @@ def write_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], tar
     return rows
 
 
-def profile(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any]:
-    """Per column: type, count, missing, min, max, mean, std, distinct, top values (with counts)."""
-    con.execute(f"CREATE TEMP TABLE profiled AS {sql}", params)
-    described = con.execute("DESCRIBE profiled").fetchall()
-    cols = [(str(r[0]), str(r[1])) for r in described]
-    parts = ["count(*)"]
-    for name, kind in cols:
-        c = dataset_sql.ident(name)
-        numeric = kind.startswith(_NUMERIC)
-        parts += [f"count({c})", f"min({c})", f"max({c})", f"count(DISTINCT {c})"]
-        parts += [f"avg({c})", f"stddev_samp({c})"] if numeric else ["NULL", "NULL"]
-    (got,) = con.execute(f"SELECT {', '.join(parts)} FROM profiled").fetchall()
-    rows = int(got[0])
-    out = []
-    for i, (name, kind) in enumerate(cols):
-        count, low, high, distinct, mean, std = got[1 + i * 6 : 7 + i * 6]
-        c = dataset_sql.ident(name)
-        top = con.execute(
-            f"SELECT {c}, count(*) AS n FROM profiled WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY n DESC, {c} "
-            f"LIMIT {TOP_VALUES}"
-        ).fetchall()
-        out.append(
-            {
-                "name": name,
-                "type": kind,
-                "count": int(count),
-                "missing": rows - int(count),
-                "min": jsonable(low),
-                "max": jsonable(high),
-                "mean": jsonable(mean),
-                "std": jsonable(std),
-                "distinct": int(distinct),
-                "topValues": [{"value": jsonable(v), "count": int(n)} for v, n in top],
-            }
-        )
-    con.execute("DROP TABLE profiled")
-    return {"rowCount": rows, "columnCount": len(cols), "columns": out}
-
-
-__all__ = ["connect", "detect_columns", "jsonable", "preview", "profile", "query", "reading", "write_arrow"]
+__all__ = ["connect", "detect_columns", "jsonable", "preview", "query", "reading", "write_arrow"]

@@ -26,6 +26,7 @@ TYPES = frozenset({"BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "VARCHAR"
 _COMPARE = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _TEXT = {"startsWith": "starts_with", "endsWith": "ends_with", "contains": "contains"}
 _SPLIT = "__mlyard_row"
+_PATH = "__mlyard_path"
 
 
 def ident(name: object) -> str:
@@ -162,23 +163,40 @@ def source(
     paths: list[str],
     *,
     skip_bad_rows: bool = False,
+    names: Sequence[str] | None = None,
 ) -> str:
-    """The query that reads ``paths`` as the source describes; ``paths`` becomes a parameter."""
-    params.append(paths)
+    """The query that reads ``paths`` as the source describes; ``paths`` becomes a parameter.
+
+    With ``includePath`` a last column ``Path`` holds each row's file as ``names`` gives it (the
+    file's name on its datastore), never the server's local path.
+    """
+    with_path = bool(options.get("includePath")) and names is not None
+    tag = f", filename = {_literal(_PATH)}" if with_path else ""
     if fmt == "parquet":
-        return "SELECT * FROM read_parquet(?, union_by_name = true)"
-    types = []
-    for c in columns:
-        if c.type not in TYPES:
-            raise InvalidDatasetDefinition(f"Column '{c.name}' has an unknown type {c.type!r}.", target="columns")
-        types.append(f"{_literal(c.name)}: '{c.type}'")
-    separator = str(options.get("separator", ","))
-    header = "true" if options.get("header", True) else "false"
-    return (
-        f"SELECT * FROM read_csv(?, auto_detect = false, header = {header}, delim = {_literal(separator)}, "
-        f"quote = '\"', escape = '\"', columns = {{{', '.join(types)}}}"
-        + (", ignore_errors = true)" if skip_bad_rows else ")")
-    )
+        inner = f"read_parquet(?, union_by_name = true{tag})"
+    else:
+        types = []
+        for c in columns:
+            if c.type not in TYPES:
+                raise InvalidDatasetDefinition(f"Column '{c.name}' has an unknown type {c.type!r}.", target="columns")
+            types.append(f"{_literal(c.name)}: '{c.type}'")
+        struct = "{" + ", ".join(types) + "}"
+        if fmt == "jsonLines":
+            inner = f"read_json(?, format = 'newline_delimited', columns = {struct}{tag})"
+        else:
+            separator = str(options.get("separator", ","))
+            header = "true" if options.get("header", True) else "false"
+            inner = (
+                f"read_csv(?, auto_detect = false, header = {header}, delim = {_literal(separator)}, "
+                f"quote = '\"', escape = '\"', columns = {struct}{tag}"
+                + (", ignore_errors = true)" if skip_bad_rows else ")")
+            )
+    if not with_path:
+        params.append(paths)
+        return f"SELECT * FROM {inner}"
+    # The select list's parameters come first: they precede the source's in the text.
+    params.extend([list(names or []), paths, paths])
+    return f'SELECT * EXCLUDE ({_PATH}), (?)[list_position(?, {_PATH})] AS "Path" FROM {inner}'
 
 
 __all__ = ["MAX_TRANSFORMS", "TYPES", "check_transforms", "ident", "source", "wrap"]

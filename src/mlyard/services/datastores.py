@@ -20,6 +20,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import update
+
 from mlyard.core.entities.datastores import (
     AzureBlobContainer,
     CredentialRef,
@@ -48,6 +50,7 @@ from mlyard.services.races import same_answer_as_late_caller
 from mlyard.services.workspaces import DEFAULT_BLOB_DATASTORE, get_workspace
 from mlyard.storage import validate_prefix
 from mlyard.store.datastores import DatastoreRepository, DatastoreRow
+from mlyard.store.vault import SecretRow
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _CONTAINER = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}")
@@ -244,6 +247,29 @@ def register_datastore(
     if secret is not None:
         info = vault.set_secret(p, actor, ws.scope, secret_name_for(name), json.dumps(secret))
         credentials = CredentialRef(info.name, info.version)
+    try:
+        datastore, created, had_secret = _write_row(p, actor, ws, name, datastore_type, props, credentials, overwrite)
+    except BaseException:
+        if credentials is not None:
+            _take_back(p, ws, credentials)
+        raise
+    if had_secret is not None and credentials is None:
+        _delete_secret(p, ws, had_secret)
+    access.forget(datastore.id)
+    return datastore, created
+
+
+def _write_row(
+    p: Platform,
+    actor: Principal,
+    ws: Workspace,
+    name: str,
+    datastore_type: DatastoreType,
+    props: dict[str, Any],
+    credentials: CredentialRef | None,
+    overwrite: bool,
+) -> tuple[Datastore, bool, str | None]:
+    """Insert or replace the record; answers it, whether it is new, and the secret it had."""
     now = utcnow()
     with same_answer_as_late_caller(lambda: _taken(p, ws, name)), p.db.write() as session:
         repo = DatastoreRepository(session)
@@ -262,10 +288,28 @@ def register_datastore(
         row.secret_version = credentials.version if credentials else None
         session.flush()
         datastore = row.to_entity()
-    if had_secret is not None and credentials is None:
-        _delete_secret(p, ws, had_secret)
-    access.forget(datastore.id)
-    return datastore, created
+    return datastore, created, had_secret
+
+
+def _take_back(p: Platform, ws: Workspace, credentials: CredentialRef) -> None:
+    """Delete the secret version a failed registration wrote (it lost a race for the name, or
+    may not replace the datastore): the vault keeps no credentials that no datastore uses.
+
+    Only that version: the winner of a race wrote its own version of the same secret and
+    points at it. The vault's service deletes whole secrets, so the version is marked here.
+    """
+    vault_id = vault.vault_of(p, ws.scope).id
+    with p.db.write() as session:
+        session.execute(
+            update(SecretRow)
+            .where(
+                SecretRow.vault_id == vault_id,
+                SecretRow.name_key == name_key(credentials.secret_name),
+                SecretRow.version == credentials.version,
+                SecretRow.deleted_at.is_(None),
+            )
+            .values(deleted_at=utcnow())
+        )
 
 
 def _check_replaceable(ws: Workspace, existing: Datastore, overwrite: bool) -> None:

@@ -36,6 +36,7 @@ class DatasetType(StrEnum):
 class SourceFormat(StrEnum):
     DELIMITED = "delimited"
     PARQUET = "parquet"
+    JSON_LINES = "jsonLines"
     FILES = "files"
 
 

@@ -163,12 +163,22 @@ def version_files(
     verify: Annotated[
         bool, Query(description="Check each file against its pin (a stat; a hash if its time changed).")
     ] = False,
+    page_size: Annotated[int | None, Query(alias="pageSize", ge=1, le=10_000)] = None,
+    continuation_token: Annotated[str | None, Query(alias="continuationToken", max_length=200)] = None,
 ) -> DatasetFilesOut:
-    """The files the version pins; with ``verify``, those that changed since say how."""
-    pl, changes = dataset_data.files(platform, where(auth), _read_version(platform, auth, name, version), verify=verify)
+    """The files the version pins (a page of ``pageSize`` when given); with ``verify``, those
+    of the page that changed since say how."""
+    start = dataset_data.page_start(continuation_token)
+    definition = _read_version(platform, auth, name, version)
+    pl, changes = dataset_data.files(platform, where(auth), definition, verify=verify, start=start, count=page_size)
     changed = {c.file.key(): c.change for c in changes}
     files = [_pinned_out(f, changed.get(f.key())) for f in pl.files]
-    return DatasetFilesOut(value=files, verified=verify, changed=len(changes))
+    total = len(pl.origin.files) if pl.origin is not None else None
+    more = page_size is not None and total is not None and start + len(files) < total
+    token = dataset_data.page_token(start + len(files)) if more else None
+    return DatasetFilesOut(
+        value=files, verified=verify, changed=len(changes), next_continuation_token=token, total=total
+    )
 
 
 @router.get(VERSION + "/files/{path:path}", response_class=StreamingResponse)

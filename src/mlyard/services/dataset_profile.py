@@ -1,0 +1,156 @@
+"""A tabular dataset's profile in one streaming pass of DuckDB over its rows.
+
+The old way (a temporary table of the whole dataset, then one ``GROUP BY`` per column for its
+top values) held the data in memory and read it 21 times for 20 columns. Now:
+
+1. The first :data:`SAMPLE_ROWS` rows go into a small temporary table. When the dataset has no
+   more rows than that, the profile is computed from it, every figure exact.
+2. Otherwise the sample names, per column, up to :data:`CANDIDATES` most frequent values, each
+   making up at least 1/:data:`RARE` of the sample, and one query reads every row once: per
+   column count, min, max, mean and standard deviation (exact), ``approx_count_distinct``
+   (HyperLogLog, within a few per cent), and an exact count of each candidate value (a
+   ``sum(CASE ...)``: DuckDB computes these as cheaply as the other aggregates, where
+   ``count(*) FILTER`` or ``approx_top_k`` cost a second of CPU or more on 1M rows).
+
+So ``distinct`` and ``topValues`` may be approximate, and each column says which of its figures
+are (``approximate``): the top values are the most frequent of the sample's candidates, counted
+exactly over all rows; a value absent from the first rows but frequent later is missed, and a
+column without a frequent value in the sample (ids, measurements, free text) has none. When the
+candidates account for every non-missing value of a column, both figures are exact again. A
+column of a type a bound value cannot be cast to (lists, structs) gets the sample's own top
+values and counts.
+Memory: DuckDB's CSV reader buffers and the aggregates' states (about 100 MB for 1M x 20).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlyard.services import dataset_sql
+from mlyard.services.dataset_reads import jsonable
+
+if TYPE_CHECKING:
+    import duckdb
+
+SAMPLE_ROWS = 20_000
+CANDIDATES = 10
+RARE = 2_000  # a value under 1/RARE of the sample's rows is no candidate
+TOP_VALUES = 5
+_SAMPLE = "mlyard_profile_sample"
+_NUMERIC = ("BIGINT", "DOUBLE", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "FLOAT", "DECIMAL", "UBIGINT", "UINTEGER")
+# Types a bound value can be cast to for the candidates' counts (others: top values from the sample).
+_COMPARABLE = (*_NUMERIC, "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "USMALLINT", "UTINYINT")
+
+
+def _comparable(kind: str) -> bool:
+    return kind.startswith(_COMPARABLE) and "[" not in kind and not kind.startswith("TIMESTAMP WITH")
+
+
+def profile(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any]:
+    """Per column: type, count, missing, min, max, mean, std, distinct, top values, ``approximate``."""
+    described = con.execute(f"DESCRIBE {sql}", params).fetchall()
+    cols = [(str(r[0]), str(r[1])) for r in described]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_SAMPLE} AS SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS + 1}", params)
+    try:
+        ((sampled,),) = con.execute(f"SELECT count(*) FROM {_SAMPLE}").fetchall()
+        if sampled <= SAMPLE_ROWS:
+            return _exact(con, cols)
+        return _streamed(con, sql, params, cols)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_SAMPLE}")
+
+
+def _stats(cols: list[tuple[str, str]], distinct: str) -> list[str]:
+    parts = ["count(*)"]
+    for name, kind in cols:
+        c = dataset_sql.ident(name)
+        parts += [f"count({c})", f"min({c})", f"max({c})", distinct.format(c=c)]
+        parts += [f"avg({c})", f"stddev_samp({c})"] if kind.startswith(_NUMERIC) else ["NULL", "NULL"]
+    return parts
+
+
+def _column(name: str, kind: str, rows: int, got: tuple[Any, ...], top: list[tuple[Any, int]]) -> dict[str, Any]:
+    count, low, high, distinct, mean, std = got
+    return {
+        "name": name,
+        "type": kind,
+        "count": int(count),
+        "missing": rows - int(count),
+        "min": jsonable(low),
+        "max": jsonable(high),
+        "mean": jsonable(mean),
+        "std": jsonable(std),
+        "distinct": int(distinct),
+        "topValues": [{"value": jsonable(v), "count": int(n)} for v, n in top],
+        "approximate": [],
+    }
+
+
+def _sample_top(con: duckdb.DuckDBPyConnection, name: str, limit: int) -> list[tuple[Any, int]]:
+    c = dataset_sql.ident(name)
+    found = con.execute(
+        f"SELECT {c}, count(*) AS n FROM {_SAMPLE} WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY n DESC, {c} "
+        f"LIMIT {int(limit)}"
+    ).fetchall()
+    return [(v, int(n)) for v, n in found]
+
+
+def _exact(con: duckdb.DuckDBPyConnection, cols: list[tuple[str, str]]) -> dict[str, Any]:
+    """Every row is in the sample: every figure exact, read from the small table."""
+    (got,) = con.execute(f"SELECT {', '.join(_stats(cols, 'count(DISTINCT {c})'))} FROM {_SAMPLE}").fetchall()
+    rows = int(got[0])
+    out = [
+        _column(name, kind, rows, got[1 + i * 6 : 7 + i * 6], _sample_top(con, name, TOP_VALUES))
+        for i, (name, kind) in enumerate(cols)
+    ]
+    return {"rowCount": rows, "columnCount": len(cols), "columns": out, "sampleRows": None}
+
+
+def _streamed(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], cols: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """One pass over all rows; candidates for the top values from the sample (module docstring)."""
+    # A candidate makes up at least 1/RARE of the sample: in a column of ids, measurements or free
+    # text every value is rare and the sample's most frequent ones are arbitrary; counting 10 of
+    # them in each of 16 such columns made the pass half as long again. Such a column gets none.
+    least = max(2, SAMPLE_ROWS // RARE)
+    candidates = {name: [v for v, n in _sample_top(con, name, CANDIDATES) if n >= least] for name, _ in cols}
+    parts = _stats(cols, "approx_count_distinct({c})")
+    bound: list[Any] = []
+    for name, kind in cols:
+        if not _comparable(kind):
+            continue
+        c = dataset_sql.ident(name)
+        for value in candidates[name]:
+            parts.append(f"sum(CASE WHEN {c} = CAST(? AS {kind}) THEN 1 ELSE 0 END)")
+            bound.append(value)
+    # The select list's parameters come before the source's (they appear first in the text).
+    (got,) = con.execute(f"SELECT {', '.join(parts)} FROM ({sql})", [*bound, *params]).fetchall()
+    rows = int(got[0])
+    at = 1 + len(cols) * 6
+    out = []
+    for i, (name, kind) in enumerate(cols):
+        stats = got[1 + i * 6 : 7 + i * 6]
+        count = int(stats[0])
+        if not _comparable(kind):
+            top = _sample_top(con, name, TOP_VALUES)
+            column = _column(name, kind, rows, stats, top)
+            column["approximate"] = ["distinct", "topValues"]
+            out.append(column)
+            continue
+        counted = [(v, int(got[at + j] or 0)) for j, v in enumerate(candidates[name])]
+        at += len(candidates[name])
+        counted.sort(key=lambda vn: -vn[1])
+        top = [(v, n) for v, n in counted[:TOP_VALUES] if n]
+        column = _column(name, kind, rows, stats, top)
+        if sum(n for _, n in counted) == count:
+            # The candidates are every value the column holds: both figures are exact.
+            column["distinct"] = sum(1 for _, n in counted if n)
+        else:
+            column["distinct"] = max(column["distinct"], sum(1 for _, n in counted if n))
+            column["approximate"] = ["distinct", "topValues"]
+        out.append(column)
+    return {"rowCount": rows, "columnCount": len(cols), "columns": out, "sampleRows": SAMPLE_ROWS}
+
+
+__all__ = ["CANDIDATES", "SAMPLE_ROWS", "TOP_VALUES", "profile"]

@@ -1,0 +1,85 @@
+"""A dataset's profile past its sample: one pass over every row, exact counts, and the figures
+that are estimates said so; column-type detection that rules types out on the first rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mlyard.core.entities.identity import Principal
+from mlyard.services import dataset_data, dataset_profile, dataset_reads, datastore_files, subscriptions, workspaces
+from mlyard.services.platform import Platform
+
+WS = ("sub1", "rg1", "ws1")
+STORE = "workspaceblobstore"
+CITIES = ["a", "a", "b", "a", "b", "a", "b", "c", "c", "a", "b", "d"]  # a 5, b 4, c 2, d 1
+
+
+@pytest.fixture
+def p(platform: Platform, admin: Principal) -> Platform:
+    subscriptions.create_subscription(platform, admin, "sub1")
+    subscriptions.create_resource_group(platform, admin, "sub1", "rg1")
+    workspaces.create_workspace(platform, admin, *WS)
+    return platform
+
+
+def tabular(path: str) -> dict[str, Any]:
+    source = {"paths": [{"datastore": STORE, "path": path}], "format": "delimited"}
+    return {"datasetType": "tabular", "source": source, "transforms": []}
+
+
+def put_table(p: Platform) -> None:
+    lines = ["id,city,x,flag"]
+    for i, city in enumerate(CITIES):
+        x = "" if i == 3 else str(i + 1)
+        lines.append(f"{i},{city},{x},{'true' if i % 2 else 'false'}")
+    datastore_files.upload(p, *WS, STORE, "p.csv", ["\n".join(lines).encode() + b"\n"])
+
+
+def by_name(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in profile["columns"]}
+
+
+def test_a_dataset_past_its_sample_is_profiled_in_one_pass(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dataset_profile, "SAMPLE_ROWS", 4)  # the sample: the first 5 rows
+    monkeypatch.setattr(dataset_profile, "RARE", 2)  # a candidate: at least 2 of them
+    put_table(p)
+    made = dataset_data.profile(p, WS, tabular("p.csv"))
+    json.dumps(made)
+    assert (made["rowCount"], made["columnCount"], made["sampleRows"]) == (12, 4, 4)
+    cols = by_name(made)
+    city = cols["city"]
+    # Exact over all rows: counts, missing, min, max; the candidates (a, b) counted over all rows.
+    assert (city["count"], city["missing"], city["min"], city["max"]) == (12, 0, "a", "d")
+    assert city["topValues"] == [{"value": "a", "count": 5}, {"value": "b", "count": 4}]
+    assert city["approximate"] == ["distinct", "topValues"] and city["distinct"] >= 2
+    x = cols["x"]
+    assert (x["count"], x["missing"], x["min"], x["max"]) == (11, 1, 1, 12)
+    assert x["mean"] == pytest.approx(sum(i + 1 for i in range(12) if i != 3) / 11)
+    # No value repeats in the sample: no top values, rather than arbitrary ones.
+    assert cols["id"]["topValues"] == [] and "topValues" in cols["id"]["approximate"]
+    # Two values, both in the sample: they account for every row, so both figures are exact.
+    flag = cols["flag"]
+    assert flag["approximate"] == [] and flag["distinct"] == 2
+    assert sorted((t["value"], t["count"]) for t in flag["topValues"]) == [(False, 6), (True, 6)]
+
+
+def test_a_dataset_within_its_sample_is_exact(p: Platform) -> None:
+    put_table(p)
+    made = dataset_data.profile(p, WS, tabular("p.csv"))
+    assert made["sampleRows"] is None
+    city = by_name(made)["city"]
+    assert city["approximate"] == [] and city["distinct"] == 4
+    assert city["topValues"][:3] == [{"value": "a", "count": 5}, {"value": "b", "count": 4}, {"value": "c", "count": 2}]
+
+
+def test_types_ruled_out_on_the_first_rows_are_not_counted_again(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A date column whose 150th row is not a date; a column empty in the first rows, then integers.
+    rows = ["d,late,n"] + [f"2024-01-{1 + i % 28:02d},,{i}" for i in range(149)]
+    rows += ["not a date,7,x"] + [f"2024-02-01,{i},{i}" for i in range(20)]
+    datastore_files.upload(p, *WS, STORE, "t.csv", ["\n".join(rows).encode() + b"\n"])
+    made = dataset_data.preview(p, WS, tabular("t.csv"), 3)
+    assert [(c.name, c.type) for c in made[0]] == [("d", "VARCHAR"), ("late", "BIGINT"), ("n", "VARCHAR")]
+    assert dataset_reads.PROBE_ROWS < 150
