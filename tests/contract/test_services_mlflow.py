@@ -100,10 +100,18 @@ def test_runs_logging_search_and_history(p: Platform, admin: Principal) -> None:
     assert [v.run.id for v in found] == [run_id]
 
     assert mruns.update_run(p, WS, run_id, status="FINISHED", run_name=None).status == "FINISHED"
-    with pytest.raises(RunNotWritable):
-        mruns.log_batch(p, WS, run_id, points=points[:1])
-    with pytest.raises(RunNotWritable):
+    # As on MLflow's server: a finished run takes logging, and may be resumed.
+    mruns.log_batch(p, WS, run_id, points=[mruns.Point("late", 1.0, 2000, 0)], params=[("late", "yes")])
+    late = mruns.get_run(p, WS, run_id)
+    assert late.status == "FINISHED" and late.params["late"] == "yes" and "late" in {m.name for m in late.metrics}
+    assert mruns.update_run(p, WS, run_id, status="RUNNING", run_name=None).status == "RUNNING"
+    assert mruns.update_run(p, WS, run_id, status="FINISHED", run_name=None).status == "FINISHED"
+    mruns.delete_run(p, WS, run_id)
+    with pytest.raises(RunNotWritable, match="deleted"):
+        mruns.log_batch(p, WS, run_id, points=[mruns.Point("later", 1.0, 3000, 0)])
+    with pytest.raises(RunNotWritable, match="deleted"):
         mruns.update_run(p, WS, run_id, status="RUNNING", run_name=None)
+    mruns.restore_run(p, WS, run_id)
     mruns.set_tags(p, WS, run_id, {"late": "ok"})
     with pytest.raises(RunTagNotFound):
         mruns.delete_tag(p, WS, run_id, "never")

@@ -237,15 +237,69 @@ def test_history_pages_tags_and_the_default_experiment(tracking: MlflowClient) -
         assert info["run_uuid"] == info["run_id"] == run_id and info["status"] == "FINISHED"
 
 
-def test_a_failed_run_and_a_finished_run(tracking: MlflowClient) -> None:
+def test_a_finished_run_takes_logging_and_resumes_as_on_mlflow(ws: Workspace, tracking: MlflowClient) -> None:
     mlflow.set_experiment("life")
     with pytest.raises(RuntimeError), mlflow.start_run() as active:
         raise RuntimeError("diverged")
-    assert tracking.get_run(active.info.run_id).info.status == "FAILED"
+    run_id = active.info.run_id
+    assert tracking.get_run(run_id).info.status == "FAILED"
+    tracking.log_metric(run_id, "late", 1.0)  # MLflow's server takes it; so does mlyard's MLflow API
+    tracking.log_param(run_id, "lr", "0.1")
+    tracking.set_tag(run_id, "note", "tags still change")
+    got = tracking.get_run(run_id)
+    assert got.info.status == "FAILED" and got.data.metrics == {"late": 1.0} and got.data.params == {"lr": "0.1"}
     with pytest.raises(MlflowException) as info:
-        tracking.log_metric(active.info.run_id, "late", 1.0)
+        tracking.log_param(run_id, "lr", "0.2")
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+    with mlflow.start_run(run_id=run_id):  # resumes: RUNNING again, then FINISHED
+        assert tracking.get_run(run_id).info.status == "RUNNING"
+        mlflow.log_metric("late", 2.0, step=1)
+    resumed = tracking.get_run(run_id)
+    assert resumed.info.status == "FINISHED" and resumed.data.metrics == {"late": 2.0}
+    assert [m.value for m in tracking.get_metric_history(run_id, "late")] == [1.0, 2.0]
+
+    # mlyard's own API keeps Azure ML's rule: logging to a finished run is a clear error.
+    native = Run(Experiment(ws, "life"), run_id)
+    with httpx.Client(base_url=ws.endpoint, headers=native._client._http.headers, trust_env=False) as http:
+        refused = http.post(f"{native._path}/params", json={"params": {"other": "1"}})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "RunNotWritable", refused.text
+
+    tracking.delete_run(run_id)
+    with pytest.raises(MlflowException) as info:
+        tracking.log_metric(run_id, "after", 1.0)
     assert info.value.error_code == "INVALID_STATE"
-    tracking.set_tag(active.info.run_id, "note", "tags still change")
+
+
+def test_experiment_names_with_spaces_and_slashes(ws: Workspace, tracking: MlflowClient) -> None:
+    spaced = mlflow.set_experiment("churn model v2")
+    assert spaced.name == "churn model v2" and "mlyard.mlflowName" not in spaced.tags
+    with mlflow.start_run():
+        mlflow.log_metric("auc", 0.9)
+    slashed_id = tracking.create_experiment("/Users/ana@example.com/churn", tags={"team": "a"})
+    assert tracking.get_experiment_by_name("/Users/ana@example.com/churn").experiment_id == slashed_id
+    assert tracking.get_experiment(slashed_id).tags == {"team": "a"}
+    clash_id = tracking.create_experiment("churn-model-v2")  # its own name now taken by the first one
+    with pytest.raises(MlflowException) as info:
+        tracking.create_experiment("CHURN MODEL V2")
+    assert info.value.error_code == "RESOURCE_ALREADY_EXISTS"
+
+    found = {e.name for e in tracking.search_experiments(filter_string="name LIKE '%churn%'")}
+    assert found == {"churn model v2", "/Users/ana@example.com/churn", "churn-model-v2"}
+    # The native API names them by their mlyard names; the MLflow name rides in a tag.
+    native = {e.id: e for e in Experiment.list(ws)}
+    assert native[spaced.experiment_id].name == "churn-model-v2"
+    assert native[spaced.experiment_id].tags["mlyard.mlflowName"] == "churn model v2"
+    assert native[slashed_id].name == "Users-ana-example.com-churn"
+    assert native[clash_id].name == "churn-model-v2-2"
+    (run,) = list(Experiment(ws, "churn-model-v2").get_runs())
+    assert run.get_metrics() == {"auc": 0.9}
+
+    tracking.rename_experiment(slashed_id, "churn/renamed")
+    assert tracking.get_experiment(slashed_id).name == "churn/renamed"
+    assert tracking.get_experiment_by_name("/Users/ana@example.com/churn") is None
+    tracking.rename_experiment(slashed_id, "plain-name")
+    assert {e.id: e for e in Experiment.list(ws)}[slashed_id].name == "plain-name"
 
 
 def test_bad_inputs(tracking: MlflowClient) -> None:

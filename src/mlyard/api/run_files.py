@@ -2,6 +2,7 @@
 
 Uploads and downloads carry the file's raw bytes, not JSON; the file's sha256 travels in the
 ``X-Content-SHA256`` header (hex) both ways, and a download's ``ETag`` is that digest quoted.
+Many files travel as one tar stream (``.../files.tar``, format in :mod:`mlyard.core.archives`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import datetime
 from mlyard.api.base import WireModel
 
 SHA256_HEADER = "X-Content-SHA256"
+ARCHIVE_COUNT_HEADER = "X-File-Count"
+"""How many files a downloaded archive (``GET .../files.tar``) holds: a progress bar's total."""
 
 
 class RunFileOut(WireModel):
@@ -24,4 +27,4 @@ class RunFileListOut(WireModel):
     value: list[RunFileOut]
 
 
-__all__ = ["SHA256_HEADER", "RunFileListOut", "RunFileOut"]
+__all__ = ["ARCHIVE_COUNT_HEADER", "SHA256_HEADER", "RunFileListOut", "RunFileOut"]

@@ -1,14 +1,16 @@
 """Azure ML's file methods of a datastore: ``upload``, ``upload_files``, ``download``.
 
 Every file goes through the server (which reaches the folder or bucket behind the datastore),
-streamed and checked by sha256 both ways (:mod:`mlyard.sdk.transfers`, as run files are), many
-at a time. Everything that can be known before a byte moves is checked first, so that a bad
-call changes nothing: a missing source, a name that would leave the datastore (``..``, an
-absolute path), and, without ``overwrite``, files that already exist at the other end (one
-listing of the target folder, or of the local targets). Unlike Azure ML, which skips existing
-files silently, mlyard then refuses the whole transfer and names them.
+streamed and checked by sha256 both ways, all the files of a call in one tar stream
+(:mod:`mlyard.sdk.archives`, as run files are). Everything that can be known before a byte
+moves is checked first, so that a bad call changes nothing: a missing source, a name that would
+leave the datastore (``..``, an absolute path), and, without ``overwrite``, files that already
+exist at the other end (one listing of the target folder, or of the local targets). Unlike
+Azure ML, which skips existing files silently, mlyard then refuses the whole transfer and names
+them.
 
-``show_progress`` draws a progress bar (bytes and files) on stderr and prints one line at the end.
+``show_progress`` draws a progress bar (bytes and files) on stderr and prints one line at the
+end.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mlyard.core.errors import DatastoreFileAlreadyExists, InvalidFileName, ValidationError
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.sdk import archives
 from mlyard.sdk.client import Client
-from mlyard.sdk.transfers import Bytes, PathLike, get_to_path, put_path, quote_name, run_all
+from mlyard.sdk.transfers import Bytes, PathLike, quote_name
 
 if TYPE_CHECKING:
     from mlyard.sdk.datastore import DataReference, Datastore
 
 _SHOWN = 5
-Counters = tuple[Bytes | None, Callable[[], None]]
+Counters = tuple[Bytes | None, Callable[[str], None]]
 
 
 def check_file_name(name: object) -> str:
@@ -65,7 +68,7 @@ def _size(n: float) -> str:
 def _progress(show: bool, description: str, total: int, files: int) -> Iterator[Counters]:
     """A rich progress bar in bytes with a file count, on stderr; nothing when not ``show``."""
     if not show or files == 0:
-        yield None, lambda: None
+        yield None, lambda _name: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
@@ -76,7 +79,7 @@ def _progress(show: bool, description: str, total: int, files: int) -> Iterator[
     with Progress(*columns, TextColumn("{task.fields[files]}"), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total, files=f"0/{files} files")
 
-        def one_file() -> None:
+        def one_file(_name: str) -> None:
             with lock:
                 done[0] += 1
                 bar.update(task, files=f"{done[0]}/{files} files")
@@ -170,16 +173,12 @@ class DatastoreFilesMixin:
             raise ValidationError("Two of the files would land on the same name in the datastore.")
         if not overwrite and names:
             self._refuse_existing(names)
-        total = sum(p.stat().st_size for p in paths)
-        with _progress(show, f"Uploading to {self.name}", total, len(paths)) as (on_bytes, one_file):
-
-            def one(pair: tuple[Path, str]) -> dict[str, Any]:
-                url = f"{self._files_path()}/{quote_name(pair[1])}"
-                stored = put_path(self._client, url, pair[0], overwrite=overwrite, on_bytes=on_bytes)
-                one_file()
-                return stored
-
-            run_all(one, list(zip(paths, names, strict=True)))
+        items = archives.prepare(paths, names)
+        total = sum(item.size for item in items)
+        if items:
+            with _progress(show, f"Uploading to {self.name}", total, len(items)) as (on_bytes, one_file):
+                url = f"{self._files_path()}.tar"
+                archives.send(self._client, url, items, overwrite=overwrite, on_bytes=on_bytes, on_file=one_file)
         if show:
             print(f"Uploaded {len(paths)} files ({_size(total)}) to datastore '{self.name}'.", file=sys.stderr)
         return DataReference(cast("Datastore", self), path_on_datastore=(target_path or "").strip("/") or None)
@@ -218,15 +217,19 @@ class DatastoreFilesMixin:
                     "to replace them."
                 )
         total = sum(size for _n, _t, size in pairs)
-        with _progress(show_progress, f"Downloading {self.name}", total, len(pairs)) as (on_bytes, one_file):
+        if pairs:
+            listed: dict[str, Path] = {name: target for name, target, _s in pairs}
 
-            def one(item: tuple[str, Path, int]) -> Path:
-                url = f"{self._files_path()}/{quote_name(item[0])}"
-                got = get_to_path(self._client, url, item[1], item[0], on_bytes=on_bytes)
-                one_file()
-                return got
+            def target_of(name: str) -> Path:
+                # A file that appeared since the listing was not checked against overwrite: refused.
+                if name not in listed:
+                    raise ValidationError(f"File '{name}' appeared in the datastore during the download; run it again.")
+                return listed[name]
 
-            run_all(one, pairs)
+            with _progress(show_progress, f"Downloading {self.name}", total, len(pairs)) as (on_bytes, one_file):
+                url = f"{self._files_path()}.tar"
+                folder = (prefix or "").strip("/")
+                archives.receive(self._client, url, target_of, prefix=folder, on_bytes=on_bytes, on_file=one_file)
         if show_progress:
             print(f"Downloaded {len(pairs)} files ({_size(total)}) from datastore '{self.name}'.", file=sys.stderr)
         return len(pairs)

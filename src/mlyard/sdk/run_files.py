@@ -1,9 +1,10 @@
 """Azure ML's file methods of a run (``upload_file``, ``upload_folder``, ``download_files``, ...).
 
-The transfers themselves (streamed, sha256 both ways, a thread pool for many files) are
-:mod:`mlyard.sdk.transfers`, shared with datastores. An upload must announce its digest before
-its body, and httpx cannot send trailing headers, so a *stream* (an open file object) is first
-copied in chunks into a temporary file while being hashed, then sent from there.
+The transfers themselves (streamed, sha256 both ways) are :mod:`mlyard.sdk.transfers` for one
+file and :mod:`mlyard.sdk.archives` for many (one tar stream a call), shared with datastores.
+An upload must announce its digest before its body, and httpx cannot send trailing headers, so
+a *stream* (an open file object) is first copied in chunks into a temporary file while being
+hashed, then sent from there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import IO, Any
 
 from mlyard.core.errors import InvalidFileName, RunFileAlreadyExists, ValidationError
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.sdk import archives
 from mlyard.sdk.client import Client
 from mlyard.sdk.transfers import (
     PARALLEL_TRANSFERS,
@@ -28,7 +30,6 @@ from mlyard.sdk.transfers import (
     put_file,
     put_path,
     quote_name,
-    run_all,
 )
 
 IMAGES_FOLDER = "outputs/images"
@@ -103,19 +104,25 @@ class RunFilesMixin:
         overwrite: bool = False,
         progress: Progress | None = None,
     ) -> list[dict[str, Any]] | None:
-        """Upload ``paths[i]`` as ``names[i]``, several at a time; the stored files if ``return_artifacts``."""
+        """Upload ``paths[i]`` as ``names[i]``, all in one streamed archive; the stored files if ``return_artifacts``.
+
+        Every name is checked (and, without ``overwrite``, found free) before a byte is stored;
+        a failure midway keeps none of the new files. ``timeout_seconds`` bounds the whole request.
+        """
         if len(names) != len(paths):
             raise ValidationError(f"upload_files needs one path per name ({len(names)} names, {len(paths)} paths).")
         for name in names:
             check_file_name(name)
-
-        def one(pair: tuple[str, PathLike]) -> dict[str, Any]:
-            stored = self.upload_file(pair[0], pair[1], overwrite=overwrite)
-            if progress is not None:
-                progress(pair[0])
-            return stored
-
-        stored = run_all(one, list(zip(names, paths, strict=True)), timeout_seconds)
+        if len(set(names)) != len(names):
+            raise ValidationError("upload_files was given the same name twice.")
+        files = [Path(p) for p in paths]
+        missing = [str(p) for p in files if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(f"Cannot upload: no such file {', '.join(missing[:5])}; nothing was uploaded.")
+        if not files:
+            return [] if return_artifacts else None
+        items = archives.prepare(files, list(names))
+        stored = archives.send(self._client, f"{self._path}/files.tar", items, overwrite=overwrite, on_file=progress)
         return stored if return_artifacts else None
 
     def upload_folder(
@@ -171,34 +178,39 @@ class RunFilesMixin:
         *,
         progress: Progress | None = None,
     ) -> list[Path]:
-        """Download the run's files under the folder ``prefix`` (all when None), several at a time.
+        """Download the run's files under the folder ``prefix`` (all when None) as one streamed archive.
 
         Each lands at ``output_directory/<name>`` (``<name>`` without ``prefix/`` when
         ``append_prefix`` is False), or at ``output_paths[i]`` for the i-th name in name order.
+        Each file is checked against its sha256 before it takes its name; ``batch_size`` is
+        accepted for Azure ML's signature (everything comes in one request).
         """
-        names = [f["name"] for f in self.get_file_details(prefix)]
         base = Path(output_directory) if output_directory is not None else Path.cwd()
         folder = (prefix or "").strip("/")
+        if folder:
+            check_file_name(folder)
         if output_paths is not None:
+            names = [f["name"] for f in self.get_file_details(prefix)]
             if len(output_paths) != len(names):
                 raise ValidationError(
                     f"download_files found {len(names)} files under {prefix!r} but was given {len(output_paths)} paths."
                 )
-            targets = [Path(p) for p in output_paths]
+            chosen = {name: Path(p) for name, p in zip(names, output_paths, strict=True)}
+
+            def target_of(name: str) -> Path:
+                if name not in chosen:
+                    raise ValidationError(
+                        f"File '{name}' appeared under {prefix!r} after it was listed; download again."
+                    )
+                return chosen[name]
+
         else:
-            targets = [base / (name if append_prefix or not folder else _strip(name, folder)) for name in names]
 
-        def one(pair: tuple[str, Path]) -> Path:
-            done = self.download_file(pair[0], pair[1])
-            if progress is not None:
-                progress(pair[0])
-            return done
+            def target_of(name: str) -> Path:
+                return base / (name if append_prefix or not folder else _strip(name, folder))
 
-        pairs = list(zip(names, targets, strict=True))
-        out: list[Path] = []
-        for start in range(0, len(pairs), max(1, batch_size)):
-            out.extend(run_all(one, pairs[start : start + max(1, batch_size)]))
-        return out
+        url = f"{self._path}/files.tar"
+        return archives.receive(self._client, url, target_of, prefix=folder, on_file=progress)
 
     # -- images ----------------------------------------------------------------------------
 

@@ -27,13 +27,17 @@ def pull_body(body: AsyncIterator[bytes]) -> Iterator[bytes]:
     the loop per ~64 KiB piece made that hop the largest cost of a 200 MB upload."""
 
     async def next_chunk() -> bytes:
-        pending = bytearray()
-        while len(pending) < COALESCE:
+        pending: list[bytes] = []
+        held = 0
+        while held < COALESCE:
             try:
-                pending += await body.__anext__()
+                piece = await body.__anext__()
             except StopAsyncIteration:
                 break
-        return bytes(pending)
+            pending.append(piece)
+            held += len(piece)
+        # One copy (the join), not two (a bytearray grown piece by piece, then frozen).
+        return pending[0] if len(pending) == 1 else b"".join(pending)
 
     while chunk := anyio.from_thread.run(next_chunk):
         yield chunk

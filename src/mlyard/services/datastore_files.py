@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from mlyard.core.entities.datastores import Datastore, DatastoreFile
 from mlyard.core.entities.hierarchy import Workspace
@@ -32,6 +33,7 @@ from mlyard.core.errors import (
     ValidationError,
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.services import archives
 from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
 from mlyard.services.datastore_access import Location, digest_prefix, open_location
 from mlyard.services.datastores import datastore_of
@@ -99,14 +101,19 @@ def upload(
     name = check_name(name)
     expected = check_sha256(expected_sha256)
     t = _open(p, subscription_id, resource_group, workspace, datastore)
-    key = t.location.key(name)
     with t.location.reaching(f"uploading '{name}'"):
-        if not overwrite and t.location.blobs.exists(key):
+        if not overwrite and t.location.blobs.exists(t.location.key(name)):
             raise DatastoreFileAlreadyExists(
                 f"Datastore '{t.datastore.name}' already has a file '{name}': upload with overwrite=True "
                 "(--overwrite) to replace it.",
                 target="name",
             )
+    return _store(p, t, name, chunks, expected)
+
+
+def _store(p: Platform, t: _Target, name: str, chunks: Iterable[bytes], expected: str | None) -> DatastoreFile:
+    key = t.location.key(name)
+    with t.location.reaching(f"uploading '{name}'"):
         hashed = Hashed(
             _interrupted(chunks, name),
             expected,
@@ -161,6 +168,91 @@ def open_file(
     return DatastoreFile(name, info.size, info.modified, _recorded_sha256(p, t, name, info)), chunks
 
 
+@runtime_checkable
+class _Removable(Protocol):
+    def delete(self, key: str) -> None: ...
+
+
+class _DatastoreFolder:
+    """A datastore as the target of an archive (:mod:`mlyard.services.archives`)."""
+
+    def __init__(self, p: Platform, t: _Target) -> None:
+        self.p, self.t = p, t
+
+    @property
+    def what(self) -> str:
+        return f"datastore '{self.t.datastore.name}'"
+
+    def check_name(self, name: str) -> str:
+        return check_name(name)
+
+    def existing(self, names: Sequence[str]) -> set[str]:
+        wanted = set(names)
+        folder = archives.listing_folder(names)
+        start = self.t.location.key(folder) if folder else self.t.location.prefix
+        with self.t.location.reaching("listing its files"):
+            return {self.t.location.name_of(b.key) for b in self.t.location.blobs.list(start)} & wanted
+
+    def refuse_existing(self, names: Sequence[str]) -> MlyardError:
+        return DatastoreFileAlreadyExists(
+            f"Datastore '{self.t.datastore.name}' already has {archives.listed(names)}: nothing was uploaded. "
+            "Pass overwrite=True (--overwrite) to replace them.",
+            target="name",
+        )
+
+    def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> DatastoreFile:
+        return _store(self.p, self.t, name, chunks, sha256)
+
+    def remove(self, name: str) -> None:
+        blobs = self.t.location.blobs
+        if isinstance(blobs, _Removable):  # both stores are; DatastoreBlobs does not promise it
+            with self.t.location.reaching(f"removing '{name}'"):
+                blobs.delete(self.t.location.key(name))
+        self.p.blobs.delete(_digest_key(self.t, name))
+
+
+def upload_archive(
+    p: Platform,
+    subscription_id: str,
+    resource_group: str,
+    workspace: str,
+    datastore: str,
+    chunks: Iterable[bytes],
+    *,
+    overwrite: bool = False,
+) -> list[DatastoreFile]:
+    """Store every file of a tar stream (:mod:`mlyard.core.archives`) in the datastore; all or
+    nothing new (see :func:`mlyard.services.archives.unpack`)."""
+    t = _open(p, subscription_id, resource_group, workspace, datastore)
+    return archives.unpack(chunks, _DatastoreFolder(p, t), overwrite=overwrite)
+
+
+def archive(
+    p: Platform, subscription_id: str, resource_group: str, workspace: str, datastore: str, prefix: str = ""
+) -> tuple[int, Iterator[bytes]]:
+    """How many files lie in the folder ``prefix`` (``''``: all), and their tar stream (name order)."""
+    folder = prefix.strip("/")
+    if folder:
+        check_name(folder)
+    t = _open(p, subscription_id, resource_group, workspace, datastore)
+    start = t.location.key(folder) if folder else t.location.prefix
+    with t.location.reaching("listing its files"):
+        found = list(t.location.blobs.list(start))
+
+    def opener(info: BlobInfo) -> Callable[[], tuple[str | None, Iterator[bytes]]]:
+        def open_one() -> tuple[str | None, Iterator[bytes]]:
+            name = t.location.name_of(info.key)
+            with t.location.reaching(f"reading '{name}'"):
+                chunks = t.location.blobs.open_read(info.key)
+            return _recorded_sha256(p, t, name, info), chunks
+
+        return open_one
+
+    return len(found), archives.pack(
+        archives.Outgoing(t.location.name_of(b.key), b.size, b.modified, opener(b)) for b in found
+    )
+
+
 def _recorded_sha256(p: Platform, t: _Target, name: str, info: BlobInfo) -> str | None:
     try:
         record = json.loads(p.blobs.get_bytes(_digest_key(t, name)))
@@ -172,4 +264,4 @@ def _recorded_sha256(p: Platform, t: _Target, name: str, info: BlobInfo) -> str 
     return sha if isinstance(sha, str) else None
 
 
-__all__ = ["check_name", "list_files", "open_file", "upload"]
+__all__ = ["archive", "check_name", "list_files", "open_file", "upload", "upload_archive"]

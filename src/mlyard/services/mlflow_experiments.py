@@ -31,6 +31,14 @@ from mlyard.services.mlflow_compat import (
     lifecycle_stage,
     to_ms,
 )
+from mlyard.services.mlflow_names import (
+    MAX_MLFLOW_NAME,
+    MLFLOW_NAME_TAG,
+    answering_to,
+    check_mlflow_name,
+    mlflow_name,
+    native_name,
+)
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.tracking import TrackingRepository
@@ -42,28 +50,42 @@ VIEWS = {"ACTIVE_ONLY": (True, False), "DELETED_ONLY": (False, True), "ALL": (Tr
 def create_experiment(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, name: str, tags: dict[str, str]
 ) -> Experiment:
-    """A new experiment; a name already taken (by a deleted experiment too) is refused, as MLflow does."""
-    ws = get_workspace(p, subscription_id, resource_group, workspace)
-    svc.EXPERIMENT_NAME.check(name, target="name")
-    with p.db.read() as session:
-        taken = TrackingRepository(session).get_experiment(ws.id, name, include_deleted=True)
+    """A new experiment; a name already taken (by a deleted experiment too) is refused, as MLflow does.
+
+    Any name MLflow allows is taken: one that mlyard's rule refuses gets a mlyard name made from
+    it and keeps its MLflow name in a tag (:mod:`mlyard.services.mlflow_names`)."""
+    check_mlflow_name(name)
+    everything = all_experiments(p, subscription_id, resource_group, workspace)
+    taken = answering_to(everything, name)
+    if taken is None and name_key(name) == name_key(DEFAULT_EXPERIMENT_NAME):
+        taken = find_experiment(p, subscription_id, resource_group, workspace, DEFAULT_EXPERIMENT_ID)
     if taken is not None:
+        ws = get_workspace(p, subscription_id, resource_group, workspace)
         state = " (deleted: restore it, or choose another name)" if taken.deleted_at is not None else ""
         raise ExperimentAlreadyExists(
-            f"Experiment '{taken.name}' already exists in workspace '{ws.name}'{state}.", target="name"
+            f"Experiment '{mlflow_name(taken)}' already exists in workspace '{ws.name}'{state}.", target="name"
         )
-    return svc.get_or_create_experiment(p, subscription_id, resource_group, workspace, name, tags)
+    if MLFLOW_NAME_TAG in tags:
+        raise ValidationError(f"The tag '{MLFLOW_NAME_TAG}' is mlyard's own: choose another key.", target="tags")
+    native, kept = native_name(everything, name)
+    with_name = {**tags, MLFLOW_NAME_TAG: kept} if kept is not None else tags
+    return svc.get_or_create_experiment(p, subscription_id, resource_group, workspace, native, with_name)
 
 
 def get_experiment_by_name(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, name: str
 ) -> Experiment:
-    """The experiment of that name, deleted or not; ``Default`` always exists, as on an MLflow server."""
+    """The experiment that answers to that MLflow name, deleted or not; ``Default`` always exists,
+    as on an MLflow server."""
     if name_key(name) == name_key(DEFAULT_EXPERIMENT_NAME):
         return find_experiment(p, subscription_id, resource_group, workspace, DEFAULT_EXPERIMENT_ID)
     ws = get_workspace(p, subscription_id, resource_group, workspace)
-    with p.db.read() as session:
-        found = TrackingRepository(session).get_experiment(ws.id, name, include_deleted=True)
+    found: Experiment | None = None
+    if isinstance(name, str) and len(name) <= MAX_MLFLOW_NAME:
+        with p.db.read() as session:  # the common case, one query: the names are the same
+            found = TrackingRepository(session).get_experiment(ws.id, name, include_deleted=True)
+        if found is None or name_key(mlflow_name(found)) != name_key(name):
+            found = answering_to(all_experiments(p, subscription_id, resource_group, workspace), name)
     if found is None:
         raise svc._not_found(ws.name, name)
     return found
@@ -72,14 +94,20 @@ def get_experiment_by_name(
 def rename_experiment(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, experiment_id: str, new_name: str
 ) -> Experiment:
-    svc.EXPERIMENT_NAME.check(new_name, target="new_name")
+    check_mlflow_name(new_name, target="new_name")
     found = find_experiment(p, subscription_id, resource_group, workspace, experiment_id)
+    everything = all_experiments(p, subscription_id, resource_group, workspace)
+    other = answering_to((e for e in everything if e.id != found.id), new_name)
+    if other is not None:
+        raise ExperimentAlreadyExists(f"Experiment '{mlflow_name(other)}' already exists.", target="new_name")
+    native, kept = native_name(everything, new_name, own_id=found.id)
+    tags = {k: v for k, v in found.tags.items() if k != MLFLOW_NAME_TAG}
+    if kept is not None:
+        tags[MLFLOW_NAME_TAG] = kept
     with p.db.write() as session:
-        repo = TrackingRepository(session)
-        other = repo.get_experiment(found.workspace_id, new_name, include_deleted=True)
-        if other is not None and other.id != found.id:
-            raise ExperimentAlreadyExists(f"Experiment '{other.name}' already exists.", target="new_name")
-        repo.update_experiment(found.id, name=new_name, name_key=name_key(new_name), updated_at=utcnow())
+        TrackingRepository(session).update_experiment(
+            found.id, name=native, name_key=name_key(native), tags=tags, updated_at=utcnow()
+        )
     return find_experiment(p, subscription_id, resource_group, workspace, found.id)
 
 
@@ -100,6 +128,8 @@ def restore_experiment(
 def set_experiment_tag(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, experiment_id: str, key: str, value: str
 ) -> None:
+    if key == MLFLOW_NAME_TAG:
+        raise ValidationError(f"The tag '{MLFLOW_NAME_TAG}' is mlyard's own: rename the experiment instead.")
     found = find_experiment(p, subscription_id, resource_group, workspace, experiment_id)
     svc.update_experiment(p, subscription_id, resource_group, workspace, found.name, tags={key: value})
 
@@ -107,6 +137,8 @@ def set_experiment_tag(
 def delete_experiment_tag(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, experiment_id: str, key: str
 ) -> None:
+    if key == MLFLOW_NAME_TAG:
+        raise ValidationError(f"The tag '{MLFLOW_NAME_TAG}' is mlyard's own: rename the experiment instead.")
     found = find_experiment(p, subscription_id, resource_group, workspace, experiment_id)
     svc.update_experiment(p, subscription_id, resource_group, workspace, found.name, remove_tags=[key])
 
@@ -130,7 +162,7 @@ Matcher = Callable[[Experiment], bool]
 
 def _value_of(e: Experiment, key: str) -> Any:
     return {
-        "name": e.name,
+        "name": mlflow_name(e),
         "experiment_id": e.id,
         "creation_time": to_ms(e.created_at),
         "last_update_time": to_ms(e.updated_at),

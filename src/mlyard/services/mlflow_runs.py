@@ -3,9 +3,10 @@ batches, dataset inputs, search and metric histories, answered as :class:`RunVie
 
 Where MLflow's own server and mlyard's rules differ, mlyard's rules hold (docs/tracking.md):
 
-- a finished run refuses metrics and parameters (``RunNotWritable``, INVALID_STATE), and never
-  changes status again (so ``mlflow.start_run(run_id=...)`` cannot resume a finished run);
-  MLflow's server allows both. Tags still change, as in MLflow;
+- as on MLflow's server, a finished run takes metrics, parameters and tags and may change status
+  again, so ``mlflow.start_run(run_id=...)`` resumes it (:mod:`mlflow_writes`); mlyard's own API
+  refuses logging to a finished run (``RunNotWritable``), as Azure ML does. A deleted run refuses
+  logging in both;
 - start and end times are the server's clock, not the ``start_time``/``end_time`` a client sends;
 - a parameter's value never changes: another value is INVALID_PARAMETER_VALUE, as in MLflow.
 
@@ -19,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +27,8 @@ from typing import Any
 from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import Run
-from mlyard.core.errors import MetricNotFound, NotFound, PropertyAlreadySet, RunTagNotFound, ValidationError
-from mlyard.services import metrics, run_changes, run_search, runs
+from mlyard.core.errors import MetricNotFound, NotFound, RunTagNotFound, ValidationError
+from mlyard.services import metrics, mlflow_writes, run_changes, run_search, runs
 from mlyard.services.experiments import MAX_TAG_VALUE
 from mlyard.services.mlflow_compat import (
     RUN_NAME_TAG,
@@ -101,10 +101,16 @@ def get_run(p: Platform, where: Where, run_id: str) -> RunView:
 
 
 def update_run(p: Platform, where: Where, run_id: str, *, status: str | None, run_name: str | None) -> RunView:
+    """Status and name; a finished run may change status again, as on MLflow's server (that is how
+    ``mlflow.start_run(run_id=...)`` resumes one; :mod:`mlflow_writes`)."""
     check_run_id(run_id)
-    changed = run_changes.update_run(
-        p, *where, run_id, status=our_status(status) if status else None, display_name=run_name or None
-    )
+    wanted = our_status(status) if status else None
+    if wanted is not None:
+        run = runs.get_run(p, *where, run_id)
+        if run.status.terminal and wanted is not run.status:
+            mlflow_writes.reopen(p, run, wanted)
+            wanted = None
+    changed = run_changes.update_run(p, *where, run_id, status=wanted, display_name=run_name or None)
     return view(p, changed)
 
 
@@ -116,20 +122,6 @@ def delete_run(p: Platform, where: Where, run_id: str) -> None:
 def restore_run(p: Platform, where: Where, run_id: str) -> None:
     check_run_id(run_id)
     run_changes.restore_run(p, *where, run_id)
-
-
-def _log_params(p: Platform, where: Where, run_id: str, params: dict[str, str]) -> None:
-    try:
-        run_changes.log_params(p, *where, run_id, params)
-    except PropertyAlreadySet as exc:
-        # MLflow answers INVALID_PARAMETER_VALUE (400) for a changed parameter, not a conflict.
-        raise ValidationError(exc.message, target=exc.target) from None
-
-
-def _log_points(p: Platform, run: Run, points: Sequence[Point]) -> None:
-    series = [MetricSeries(m.key, [m.step], [m.value], [m.timestamp]) for m in points]
-    # Each request is its own batch: MLflow's client does not resend a request that was answered.
-    metrics.ingest(p, run, uuid.uuid4().hex, series)
 
 
 def set_tags(p: Platform, where: Where, run_id: str, tags: dict[str, str]) -> None:
@@ -171,11 +163,8 @@ def log_batch(
     for point in points:
         metrics.check_name(point.key)
     if points or given:
-        runs.ensure_writable(run)
-    if given:
-        _log_params(p, where, run_id, given)
-    if points:
-        _log_points(p, run, points)
+        series = [MetricSeries(m.key, [m.step], [m.value], [m.timestamp]) for m in points]
+        mlflow_writes.log(p, run, given, series)  # finished runs too, as MLflow's server
     if tags:
         set_tags(p, where, run_id, dict(tags))
 

@@ -23,7 +23,7 @@ old digest; the SDK then reports a checksum mismatch and a retry succeeds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,10 +32,12 @@ from mlyard.core.errors import (
     BlobNotFound,
     ChecksumMismatch,
     InvalidFileName,
+    MlyardError,
     RunFileAlreadyExists,
     RunFileNotFound,
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.services import archives
 from mlyard.services.checksums import Hashed, check_sha256
 from mlyard.services.platform import Platform
 from mlyard.services.runs import ensure_writable
@@ -93,11 +95,15 @@ def upload(
     name = check_name(name)
     expected = check_sha256(expected_sha256)
     ensure_writable(run)
-    key = _file_key(run, name)
-    if not overwrite and p.blobs.exists(key):
+    if not overwrite and p.blobs.exists(_file_key(run, name)):
         raise RunFileAlreadyExists(
             f"Run '{run.id}' already has a file '{name}': upload with overwrite=true to replace it.", target="name"
         )
+    return _store(p, run, name, chunks, expected)
+
+
+def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: str | None) -> RunFile:
+    key = _file_key(run, name)
     hashed = Hashed(
         chunks,
         expected,
@@ -112,6 +118,46 @@ def upload(
     p.blobs.put_bytes(_digest_key(run, name), sha.encode("ascii"))
     info = p.blobs.stat(key)
     return RunFile(name, size, info.modified, sha)
+
+
+class _RunFolder:
+    """A run's files as the target of an archive (:mod:`mlyard.services.archives`)."""
+
+    def __init__(self, p: Platform, run: Run) -> None:
+        self.p, self.run = p, run
+
+    @property
+    def what(self) -> str:
+        return f"run '{self.run.id}'"
+
+    def check_name(self, name: str) -> str:
+        return check_name(name)
+
+    def existing(self, names: Sequence[str]) -> set[str]:
+        wanted = set(names)
+        folder = archives.listing_folder(names)
+        return {f.name for f in list_files(self.p, self.run, folder)} & wanted
+
+    def refuse_existing(self, names: Sequence[str]) -> MlyardError:
+        return RunFileAlreadyExists(
+            f"Run '{self.run.id}' already has {archives.listed(names)}: nothing was stored; upload with "
+            "overwrite=true to replace them.",
+            target="name",
+        )
+
+    def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> RunFile:
+        return _store(self.p, self.run, name, chunks, sha256)
+
+    def remove(self, name: str) -> None:
+        self.p.blobs.delete(_file_key(self.run, name))
+        self.p.blobs.delete(_digest_key(self.run, name))
+
+
+def upload_archive(p: Platform, run: Run, chunks: Iterable[bytes], *, overwrite: bool = False) -> list[RunFile]:
+    """Store every file of a tar stream (:mod:`mlyard.core.archives`) in the run; all or nothing
+    new (see :func:`mlyard.services.archives.unpack`). A finished or deleted run is refused first."""
+    ensure_writable(run)
+    return archives.unpack(chunks, _RunFolder(p, run), overwrite=overwrite)
 
 
 def delete_file(p: Platform, run: Run, name: str) -> None:
@@ -182,8 +228,27 @@ def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes
     return RunFile(name, info.size, info.modified, sha), chunks
 
 
+def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[bytes]]:
+    """How many files lie in the folder ``prefix`` (``''``: all), and their tar stream (name order)."""
+    found = list_files(p, run, prefix)
+
+    def opener(name: str) -> Callable[[], tuple[str | None, Iterator[bytes]]]:
+        def open_one() -> tuple[str | None, Iterator[bytes]]:
+            # Listed just now: no name check and no stat again (pack() checks the size it reads).
+            chunks = p.blobs.open_read(_file_key(run, name))
+            try:
+                return p.blobs.get_bytes(_digest_key(run, name)).decode("ascii"), chunks
+            except BlobNotFound:
+                return None, chunks
+
+        return open_one
+
+    return len(found), archives.pack(archives.Outgoing(f.name, f.size, f.modified, opener(f.name)) for f in found)
+
+
 __all__ = [
     "RunFile",
+    "archive",
     "check_name",
     "check_sha256",
     "delete_all",
@@ -193,4 +258,5 @@ __all__ = [
     "open_file",
     "run_prefix",
     "upload",
+    "upload_archive",
 ]

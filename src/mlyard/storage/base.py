@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -27,9 +29,11 @@ __all__ = [
     "BlobInfo",
     "BlobStore",
     "BlobStoreFactory",
+    "one_sync",
     "open_blob_store",
     "register_blob_store",
     "supported_schemes",
+    "sync_deferred",
     "validate_key",
     "validate_prefix",
 ]
@@ -235,3 +239,38 @@ def open_blob_store(url: str, **options: Any) -> BlobStore:
             target="url",
         )
     return factory(url, **options)
+
+
+# -- durability of many small writes ------------------------------------------------------------
+
+# Stores whose writes inside ``one_sync()`` skipped their own flush to disk (shared by the threads
+# the block hands work to through ``contextvars.copy_context()``).
+_DEFERRED: ContextVar[list[Any] | None] = ContextVar("mlyard_deferred_sync", default=None)
+
+
+@contextmanager
+def one_sync() -> Iterator[None]:
+    """Many writes, one flush to disk: inside the block a store that flushes each blob (the file
+    store's fsync) leaves that to the end, and a clean exit flushes every such store once, before
+    the caller acknowledges anything. Per-file fsync made an archive of 1,000 small files several
+    times slower; a failed block flushes nothing (its new blobs are removed by the caller)."""
+    stores: list[Any] = []
+    token = _DEFERRED.set(stores)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    seen: set[int] = set()
+    for store in stores:
+        if id(store) not in seen:
+            seen.add(id(store))
+            store.sync()
+
+
+def sync_deferred(store: Any) -> bool:
+    """For a store's write: True when an enclosing ``one_sync()`` will call ``store.sync()``."""
+    pending = _DEFERRED.get()
+    if pending is None:
+        return False
+    pending.append(store)  # list.append is atomic: writer threads share the list
+    return True

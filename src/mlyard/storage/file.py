@@ -8,9 +8,11 @@ ones left empty by a delete are removed.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from mlyard.storage.base import (
     RESERVED_PREFIX,
     BlobInfo,
     split_options,
+    sync_deferred,
     under_prefix,
     validate_key,
     validate_prefix,
@@ -32,6 +35,8 @@ from mlyard.storage.base import (
 
 __all__ = ["FileBlobStore"]
 
+# syncfs(2) flushes one file system (not every one, as os.sync does); Linux only.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -93,13 +98,24 @@ class FileBlobStore:
                     handle.write(chunk)
                     written += len(chunk)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if not sync_deferred(self):
+                    os.fsync(handle.fileno())
             self._replace(key, tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
         return written
+
+    def sync(self) -> None:
+        """Flush every write of this store's file system to disk at once (``one_sync``)."""
+        self._root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._root, os.O_RDONLY)
+        try:
+            if _LIBC is None or _LIBC.syncfs(fd) != 0:
+                os.sync()  # syncfs(2) is Linux only: flush every file system instead
+        finally:
+            os.close(fd)
 
     def copy(self, src_key: str, dst_key: str) -> None:
         source = self._path(src_key)

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from mlyard.api.datastores import SHA256_HEADER, DatastoreFileListOut, DatastoreFileOut
+from mlyard.api.run_files import ARCHIVE_COUNT_HEADER
 from mlyard.core import actions as A
+from mlyard.core.archives import MEDIA_TYPE
 from mlyard.core.entities.datastores import DatastoreFile
 from mlyard.core.scopes import Scope
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
@@ -64,6 +66,36 @@ async def upload_file(
         )
 
     return file_out(await anyio.to_thread.run_sync(store))
+
+
+@router.post(FILES + ".tar", response_model=DatastoreFileListOut)
+async def upload_archive(
+    request: Request,
+    datastoreName: str,
+    auth: Write,
+    platform: PlatformDep,
+    overwrite: Annotated[bool, Query(description="Replace files of the same names.")] = False,
+) -> DatastoreFileListOut:
+    """Store many files from one tar stream whose first entry is a manifest (names, sizes, sha256),
+    as run files do (``POST .../runs/{runId}/files.tar``)."""
+    body = request.stream()
+
+    def store() -> list[DatastoreFile]:
+        return svc.upload_archive(platform, *_where(auth.scope), datastoreName, pull_body(body), overwrite=overwrite)
+
+    return DatastoreFileListOut(value=[file_out(f) for f in await anyio.to_thread.run_sync(store)])
+
+
+@router.get(FILES + ".tar", response_class=StreamingResponse, responses={200: {"content": {MEDIA_TYPE: {}}}})
+def download_archive(
+    datastoreName: str,
+    auth: Read,
+    platform: PlatformDep,
+    prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
+) -> StreamingResponse:
+    """The datastore's files in the folder ``prefix`` as one tar stream (sha256 in PAX headers when known)."""
+    count, chunks = svc.archive(platform, *_where(auth.scope), datastoreName, prefix)
+    return StreamingResponse(chunks, media_type=MEDIA_TYPE, headers={ARCHIVE_COUNT_HEADER: str(count)})
 
 
 @router.get(FILES, response_model=DatastoreFileListOut)

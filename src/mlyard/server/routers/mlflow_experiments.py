@@ -34,6 +34,7 @@ from mlyard.server.routers.experiments import where
 from mlyard.server.routers.mlflow_paths import TRACKING, experiment_artifact_location
 from mlyard.services import mlflow_experiments as svc
 from mlyard.services.mlflow_compat import find_experiment, lifecycle_stage, to_ms
+from mlyard.services.mlflow_names import mlflow_name, mlflow_tags
 
 
 def _workspace_path(subscriptionId: str, resourceGroupName: str, workspaceName: str) -> None:
@@ -50,12 +51,12 @@ Delete = Annotated[AuthContext, authorize(A.EXPERIMENTS_DELETE)]
 def experiment_out(e: Experiment) -> ExperimentOut:
     return ExperimentOut(
         experiment_id=e.id,
-        name=e.name,
+        name=mlflow_name(e),
         artifact_location=experiment_artifact_location(e.id),
         lifecycle_stage=lifecycle_stage(e.deleted_at),
         last_update_time=to_ms(e.updated_at),
         creation_time=to_ms(e.created_at),
-        tags=key_values(e.tags),
+        tags=key_values(mlflow_tags(e)),
     )
 
 

@@ -12,8 +12,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mlyard.api.run_files import SHA256_HEADER, RunFileListOut, RunFileOut
+from mlyard.api.run_files import ARCHIVE_COUNT_HEADER, SHA256_HEADER, RunFileListOut, RunFileOut
 from mlyard.core import actions as A
+from mlyard.core.archives import MEDIA_TYPE
 from mlyard.core.entities.tracking import Run
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.streaming import file_response, pull_body
@@ -64,6 +65,38 @@ async def upload_file(
         return svc.upload(platform, run, name, pull_body(body), sha256, overwrite=overwrite)
 
     return file_out(await anyio.to_thread.run_sync(store))
+
+
+@router.post(FILES + ".tar", response_model=RunFileListOut)
+async def upload_archive(
+    request: Request,
+    runId: str,
+    auth: Write,
+    platform: PlatformDep,
+    overwrite: Annotated[bool, Query(description="Replace files of the same names.")] = False,
+) -> RunFileListOut:
+    """Store many files from one tar stream whose first entry is a manifest (names, sizes, sha256):
+    a bad name or (without overwrite) an existing file refuses the whole archive before a byte is
+    stored; a failure midway keeps none of its new files."""
+    body = request.stream()
+
+    def store() -> list[svc.RunFile]:
+        run = _run(platform, auth, runId)
+        return svc.upload_archive(platform, run, pull_body(body), overwrite=overwrite)
+
+    return RunFileListOut(value=[file_out(f) for f in await anyio.to_thread.run_sync(store)])
+
+
+@router.get(FILES + ".tar", response_class=StreamingResponse, responses={200: {"content": {MEDIA_TYPE: {}}}})
+def download_archive(
+    runId: str,
+    auth: Read,
+    platform: PlatformDep,
+    prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
+) -> StreamingResponse:
+    """The run's files in the folder ``prefix`` as one tar stream, each entry's sha256 in its PAX header."""
+    count, chunks = svc.archive(platform, _run(platform, auth, runId), prefix)
+    return StreamingResponse(chunks, media_type=MEDIA_TYPE, headers={ARCHIVE_COUNT_HEADER: str(count)})
 
 
 @router.get(FILES, response_model=RunFileListOut)
