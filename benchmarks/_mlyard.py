@@ -1,9 +1,9 @@
 """mlyard's side: ``mlyard up`` with a throw-away home, driven through the public SDK.
 
-Two calls reach below the SDK's public methods, because it has none for them yet: the batched
-case posts ``.../metrics/batch`` through the run's own HTTP client (``run.log`` batches by
-itself, so the single-call case already goes that way), and run creation posts the run's
-parameters to ``.../runs/{id}/params`` (the SDK follows Azure ML v1, which has no params).
+One call reaches below the SDK's public methods, because it has none for it: the batched case
+posts ``.../metrics/batch`` through the run's own HTTP client (``run.log`` batches by itself, so
+the single-call case already goes that way). Run creation uses ``run.log_params`` (MLflow's
+name; Azure ML v1 has no parameters).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class MlyardBench:
 
         def one(i: int) -> None:
             run = exp.start_logging(tags=TAGS)
-            run._client.post(run._path + "/params", {"params": PARAMS})
+            run.log_params(PARAMS)
             for key, value in METRICS.items():
                 run.log(key, value)
             run.complete()
@@ -185,7 +185,7 @@ class MlyardBench:
         exp = Experiment(ws, "bench-search")
         tags, params, metrics = run_values(0, rng)
         template = exp.start_logging(display_name="run-0", tags=tags)
-        template._client.post(template._path + "/params", {"params": params})
+        template.log_params(params)
         for key, value in metrics.items():
             template.log(key, value)
         template.complete()

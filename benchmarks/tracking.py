@@ -253,7 +253,7 @@ def method_notes(sizes: Sizes, skip_mlflow: bool, cases: set[str]) -> list[str]:
     if cases & {"batch", "runs"}:
         notes.append(
             "mlyard's batched case posts .../metrics/batch through the run's HTTP client (the SDK's run.log "
-            "batches by itself); its runs post their params to .../params (the SDK has no params call)."
+            "batches by itself); its runs log their params with run.log_params (MLflow's name)."
         )
     if not skip_mlflow:
         notes.append(

@@ -89,3 +89,28 @@ def test_an_unexpected_failure_is_recorded_as_a_500(app: FastAPI, platform: Plat
     (rec,) = all_records(platform)
     assert (rec.action, rec.status, rec.result.value) == ("boom/action", 500, "allowed")
     assert rec.principal_name == "root-admin"
+
+
+def test_tracking_writes_are_recorded_once_with_their_change(
+    app: FastAPI, platform: Platform, admin: Principal, token: str
+) -> None:
+    from mlyard.services import subscriptions, workspaces
+
+    subscriptions.create_subscription(platform, admin, "s1")
+    subscriptions.create_resource_group(platform, admin, "s1", "r1")
+    workspaces.create_workspace(platform, admin, "s1", "r1", "ws-audit")
+    before = len(all_records(platform))
+    client = TestClient(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    ws = "/api/v1/subscriptions/s1/resourceGroups/r1/workspaces/ws-audit"
+    made = client.post(f"{ws}/experiments/e/runs", json={"tags": {"a": "1"}}, headers=headers)
+    assert made.status_code == 201, made.text
+    run = f"{ws}/runs/{made.json()['runId']}"
+    batch = {"batchId": "b1", "series": [{"name": "m", "steps": [0], "values": [1.0], "timestamps": [1]}]}
+    assert client.post(f"{run}/metrics/batch", json=batch, headers=headers).status_code == 200
+    bad = {"batchId": "b2", "series": [{"name": "m", "steps": [0, 1], "values": [1.0], "timestamps": [1]}]}
+    assert client.post(f"{run}/metrics/batch", json=bad, headers=headers).status_code == 400
+    records = all_records(platform)[: len(all_records(platform)) - before]
+    got = sorted((r.target.rsplit("/", 1)[-1], r.status, r.result.value) for r in records)
+    assert got == [("batch", 200, "allowed"), ("batch", 400, "allowed"), ("runs", 201, "allowed")]
+    assert len({r.request_id for r in records}) == 3

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from mlyard.api.base import RequestModel, WireModel
-from mlyard.api.metrics import LatestMetricOut
+from mlyard.api.metrics import LatestMetricOut, MetricSeriesIn
 from mlyard.core.entities.tracking import RunStatus, RunType
 
 
@@ -42,11 +42,36 @@ class ExperimentOut(WireModel):
     updated_at: datetime
 
 
+class ExperimentSummaryOut(ExperimentOut):
+    """An experiment in a listing, with what its live runs (children included) amount to."""
+
+    run_count: int = 0
+    active_run_count: int = Field(default=0, description="Runs not yet Completed, Failed or Canceled.")
+    last_activity_utc: datetime | None = Field(default=None, description="The latest run end, start or creation.")
+
+
+class RunKeysOut(WireModel):
+    """Names of the params, tags and metrics an experiment's runs hold (for choosing table columns)."""
+
+    params: list[str]
+    tags: list[str]
+    metrics: list[str]
+
+
 class RunCreate(RequestModel):
     display_name: str | None = None
     tags: dict[str, str] | None = None
     properties: dict[str, str] | None = None
     parent_run_id: str | None = None
+    # A whole run in one request (the SDK sends short runs so): all optional.
+    run_id: str | None = Field(
+        default=None, description="A client-made id (32 lowercase hex): a retry with the same body is one run."
+    )
+    params: dict[str, str | int | float | bool] | None = Field(default=None, max_length=100)
+    status: RunStatus | None = Field(default=None, description="Completed, Failed or Canceled: finished at once.")
+    error: dict[str, Any] | None = Field(default=None, description="With status Failed: {code, message, ...}.")
+    batch_id: str | None = Field(default=None, description="The id of the metrics' batch (required with series).")
+    series: list[MetricSeriesIn] = Field(default_factory=list)
 
 
 class ChildrenCreate(RequestModel):

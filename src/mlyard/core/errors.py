@@ -56,7 +56,8 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   DatastoreNotRemovable (a built-in datastore, or the default one, cannot be unregistered)
     │   RunNotWritable (a finished or deleted run), PropertyAlreadySet (write-once properties and
     │   parameters), ExperimentArchived (no new runs), ExperimentDeleted (name taken by a deleted one)
-    │   ExperimentAlreadyExists (MLflow's create of a name that is taken)
+    │   ExperimentAlreadyExists (MLflow's create of a name that is taken), RunAlreadyExists (a
+    │   client-made run id reused for another run)
     │   ComputeTargetAlreadyExists, ComputeTargetNotRemovable (`local`, or a target with active jobs)
     │   ComputeStateConflict (start a running instance, stop a stopped one), NotebookAlreadyExists
     ├── ServiceUnavailable               503
@@ -317,6 +318,10 @@ class ExperimentDeleted(Conflict):
 
 class ExperimentAlreadyExists(Conflict):
     """MLflow's experiment create (which, unlike Azure's, is not get-or-create) of a name already taken."""
+
+
+class RunAlreadyExists(Conflict):
+    """A run created with a client-made id that names another run (a retry of the same run is not an error)."""
 
 
 class ServiceUnreachable(MlyardError):

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mlyard.core.errors import ValidationError
+from mlyard.core.errors import ExperimentArchived, ValidationError
 from mlyard.sdk.client import Client, seg
 
 if TYPE_CHECKING:
@@ -96,12 +96,20 @@ class Experiment:
         outputs: str | None = None,
     ) -> Run:
         """Start an interactive run (Running from now). ``snapshot_directory`` and ``outputs`` are
-        accepted for Azure ML's signature; snapshots come with the run files of a later release."""
+        accepted for Azure ML's signature; snapshots come with the run files of a later release.
+
+        Returns at once: the run's id is made here and its creation is sent when first needed,
+        or with its final status when it finishes first (see ``mlyard.sdk.run_start``)."""
         from mlyard.sdk.run import Run
 
-        body = {"displayName": display_name, "tags": dict(tags) if tags else None}
-        details = self._client.post(self._path + "/runs", body)
-        return Run(self, details["runId"], _details=details)
+        if self._details is not None and self._details.get("archived"):
+            # Known here already: say so now rather than when the run is first sent.
+            raise ExperimentArchived(
+                f"Experiment '{self.name}' is archived: reactivate it (exp.reactivate() or "
+                f"'mlyard experiment reactivate -n {self.name}') before starting runs in it.",
+                target="experimentName",
+            )
+        return Run._started(self, {"displayName": display_name, "tags": dict(tags) if tags else None})
 
     def submit(self, config: ScriptRunConfig, tags: Mapping[str, str] | None = None, **kwargs: Any) -> Run:
         """Submit a ``ScriptRunConfig``: its source directory is snapshotted and the run queued

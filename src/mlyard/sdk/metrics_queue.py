@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from mlyard.core.errors import MetricsFlushTimeout, MlyardError, ServiceUnreachable
@@ -75,8 +76,15 @@ class MetricsQueue:
         wake_at: int = 10_000,
         max_batch: int = MAX_BATCH_POINTS,
         max_backoff: float = 5.0,
+        before_send: Callable[[], None] | None = None,
+        defer_start: bool = False,
     ) -> None:
         self._client = client
+        # Start the sender only once points have waited ``interval``: a short run finished sooner
+        # (its points sent with its creation) never pays for a thread.
+        self._defer_start = defer_start
+        # Called before each batch goes out: a run made by the SDK is created on the server first.
+        self._before_send = before_send
         self._url = f"{path}/metrics/batch"
         self._interval = interval
         self._wake_at = wake_at
@@ -104,8 +112,12 @@ class MetricsQueue:
             self._pending.append((name, step, value, timestamp))
             self._queued += 1
             crowded = len(self._pending) == self._wake_at
+            self._closed = False  # logging again after stop() starts a sender again
             if self._thread is None:
-                self._start()
+                if self._defer_start and not crowded:
+                    _start_later(self)
+                else:
+                    self._start()
         if crowded:
             self._wake.set()
 
@@ -114,6 +126,9 @@ class MetricsQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             target = self._queued
+            if self._thread is None and self._pending:
+                self._closed = False
+                self._start()
             self._wake.set()
             while self._acknowledged < target:
                 left = None if deadline is None else deadline - time.monotonic()
@@ -134,17 +149,50 @@ class MetricsQueue:
         try:
             self.flush(timeout)
         finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Let the sender thread end once nothing is queued (a finished run's queue: one thread per
+        finished run would pile up in a long process). A later ``log`` starts a new one."""
+        with self._lock:
             self._closed = True
-            self._wake.set()
+        self._wake.set()
+
+    def take_unsent(self, limit: int) -> list[Point] | None:
+        """Every queued point, taken out to be sent by the caller — or None when a batch is on its
+        way or more than ``limit`` points wait. The caller must ``acknowledge`` them."""
+        with self._lock:
+            in_flight = self._queued - self._acknowledged - len(self._pending)
+            if in_flight or len(self._pending) > limit:
+                return None
+            taken, self._pending = self._pending, []
+            return taken
+
+    def acknowledge(self, count: int) -> None:
+        with self._lock:
+            self._acknowledged += count
+            self._done.notify_all()
+
+    @property
+    def sending(self) -> bool:
+        """Whether a sender thread is alive."""
+        with self._lock:
+            return self._thread is not None
 
     # the sender thread
+
+    def _start_if_waiting(self) -> None:
+        with self._lock:
+            if self._thread is None and self._pending:
+                self._closed = False
+                self._start()
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="mlyard-metrics", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._closed:
+        while True:
             self._wake.wait(self._interval)
             self._wake.clear()
             while True:
@@ -154,15 +202,19 @@ class MetricsQueue:
                 if not taken:
                     break
                 self._send(taken)
-                with self._lock:
-                    self._acknowledged += len(taken)
-                    self._done.notify_all()
+                self.acknowledge(len(taken))
+            with self._lock:
+                if self._closed and not self._pending:
+                    self._thread = None
+                    return
 
     def _send(self, points: list[Point]) -> None:
         body = {"batchId": uuid.uuid4().hex, "series": series_of(points)}
         delay = 0.1
         while True:
             try:
+                if self._before_send is not None:
+                    self._before_send()
                 self._client.request("POST", self._url, json=body)
                 return
             except ServiceUnreachable as exc:
@@ -182,6 +234,36 @@ class MetricsQueue:
 
 
 _LIVE: weakref.WeakSet[MetricsQueue] = weakref.WeakSet()
+
+# Queues whose sender starts later (``defer_start``), by when; one process-wide thread starts them.
+_LATER: weakref.WeakKeyDictionary[MetricsQueue, float] = weakref.WeakKeyDictionary()
+_LATER_LOCK = threading.Lock()
+_later_thread: threading.Thread | None = None
+
+
+def _start_later(queue: MetricsQueue) -> None:
+    global _later_thread
+    with _LATER_LOCK:
+        _LATER.setdefault(queue, time.monotonic() + queue._interval)
+        if _later_thread is None:
+            _later_thread = threading.Thread(target=_start_due, name="mlyard-metrics-starter", daemon=True)
+            _later_thread.start()
+
+
+def _start_due() -> None:
+    global _later_thread
+    while True:
+        time.sleep(0.05)
+        now = time.monotonic()
+        with _LATER_LOCK:
+            if not _LATER:
+                _later_thread = None  # nothing waits: end (the next deferred queue starts another)
+                return
+            due = [q for q, when in _LATER.items() if when <= now]
+            for queue in due:
+                del _LATER[queue]
+        for queue in due:
+            queue._start_if_waiting()
 
 
 @atexit.register

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import builtins
 import os
+import uuid
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import RunNotFound, ValidationError
-from mlyard.sdk.client import seg
+from mlyard.sdk.client import Client, seg
 from mlyard.sdk.dataset_inputs import RunInputsMixin
+from mlyard.sdk.metrics_queue import MetricsQueue
 from mlyard.sdk.run_files import RunFilesMixin
 from mlyard.sdk.run_jobs import RunJobsMixin
 from mlyard.sdk.run_metrics import RunMetricsMixin
+from mlyard.sdk.run_start import RunStart
 
 if TYPE_CHECKING:
     from mlyard.sdk.experiment import Experiment
@@ -53,10 +56,12 @@ def filter_params(values: Filter) -> builtins.list[str] | None:
 class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
     """A run: ``Run(experiment, run_id)`` reads an existing one; ``exp.start_logging()`` starts one."""
 
+    # A run started by start_logging() but not sent yet (see mlyard.sdk.run_start).
+    _start: RunStart | None = None
+
     def __init__(self, experiment: Experiment, run_id: str, _details: dict[str, Any] | None = None) -> None:
         self.experiment = experiment
-        self.id = run_id
-        self._client = experiment.workspace._client
+        self._id = run_id
         self._path = f"{experiment.workspace._path}/runs/{seg(run_id)}"
         details = _details if _details is not None else self._client.get(self._path)
         if details["experimentName"].lower() != experiment.name.lower():
@@ -64,7 +69,51 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
                 f"Run '{run_id}' belongs to experiment '{details['experimentName']}', not '{experiment.name}'.",
                 target="runId",
             )
-        self._details: dict[str, Any] = details
+        self._details = details
+
+    @classmethod
+    def _started(cls, experiment: Experiment, body: dict[str, Any]) -> Run:
+        """A run whose id this SDK made, to be created on the server when first needed (see
+        :mod:`mlyard.sdk.run_start`): at once, with nothing sent yet."""
+        run = cls.__new__(cls)
+        run.experiment = experiment
+        run._id = uuid.uuid4().hex
+        run._path = f"{experiment.workspace._path}/runs/{run._id}"
+        run._start = RunStart(run, experiment.workspace._client, experiment._path + "/runs", {**body, "runId": run._id})
+        run._metrics_queue_ = MetricsQueue(
+            experiment.workspace._client, run._path, before_send=run._start.send, defer_start=True
+        )
+        return run
+
+    @property  # the mixins declare a plain attribute: read-only here, set once as _id
+    def id(self) -> str:  # type: ignore[override]
+        """The run's id (made by this SDK for a started run, which is created on the server
+        first: the id may be handed to another process or read in the studio at once)."""
+        start = self._start
+        if start is not None:
+            start.send()
+        return self._id
+
+    @property  # the mixins declare a plain attribute; every call of theirs comes through here
+    def _client(self) -> Client:  # type: ignore[override]
+        """The workspace's HTTP client; a run not created on the server yet is created first, so
+        that every call reaching the server finds it."""
+        start = self._start
+        if start is not None:
+            start.send()
+        client: Client = self.experiment.workspace._client
+        return client
+
+    @property
+    def _details(self) -> dict[str, Any]:
+        start = self._start
+        if start is not None:
+            start.send()
+        return self._details_
+
+    @_details.setter
+    def _details(self, details: dict[str, Any]) -> None:
+        self._details_ = details
 
     # -- getting runs ----------------------------------------------------------------------
 
@@ -214,7 +263,11 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Add or change tags; tags can change at any time, even after the run finished."""
-        self._patch({"tags": {k: "" if v is None else str(v) for k, v in tags.items()}})
+        values = {k: "" if v is None else str(v) for k, v in tags.items()}
+        start = self._start
+        if start is not None and start.add_tags(values):
+            return
+        self._patch({"tags": values})
 
     def tag(self, key: str, value: str | None = None) -> None:
         self.set_tags({key: value})
@@ -252,34 +305,55 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log write-once parameters (MLflow's ``log_params``; Azure ML v1 has no parameters):
+        values are kept as text. A run not sent yet sends them with its creation."""
+        values = {str(k): v if isinstance(v, str | int | float | bool) else str(v) for k, v in params.items()}
+        if self._start is not None and self._start.add_params(values):
+            return
+        self._adopt(self._client.post(self._path + "/params", {"params": values}))
+
+    def _finish(self, status: RunStatus, error: dict[str, Any] | None = None) -> None:
+        """Store everything queued, then the final status; stop the run's metrics sender."""
+        body: dict[str, Any] = {"status": status.value}
+        if error is not None:
+            body["error"] = error
+        try:
+            if self._start is None or not self._start.send_whole(body, self._metrics_queue_):
+                self.flush()
+                self._patch(body)
+        finally:
+            if self._metrics_queue_ is not None:
+                self._metrics_queue_.stop()
+
     def complete(self, _set_status: bool = True) -> None:
         """Flush queued metrics, then mark the run Completed."""
-        self.flush()
         if _set_status:
-            self._patch({"status": RunStatus.COMPLETED.value})
+            self._finish(RunStatus.COMPLETED)
+        else:
+            self.flush()
 
     def fail(
         self, error_details: BaseException | str | None = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
         """Flush queued metrics, then mark the run Failed with the error's code and message."""
-        self.flush()
         if not _set_status:
+            self.flush()
             return
-        body: dict[str, Any] = {"status": RunStatus.FAILED.value}
+        error = None
         if error_details is not None or error_code is not None:
             code = error_code or (
                 type(error_details).__name__ if isinstance(error_details, BaseException) else "UserError"
             )
-            body["error"] = {"code": code, "message": "" if error_details is None else str(error_details)}
-        self._patch(body)
+            error = {"code": code, "message": "" if error_details is None else str(error_details)}
+        self._finish(RunStatus.FAILED, error)
 
     def cancel(self) -> None:
         """Flush queued metrics, then mark the run Canceled (a submitted run's processes are
         stopped first: see ``RunJobsMixin._cancel_job``)."""
-        if self._is_job:
+        if self._start is None and self._is_job:
             return self._cancel_job()
-        self.flush()
-        self._patch({"status": RunStatus.CANCELED.value})
+        self._finish(RunStatus.CANCELED)
 
     def __enter__(self) -> Run:
         return self
@@ -288,7 +362,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
         self, exc_type: builtins.type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # A run finished inside the block (complete() called by hand) is left as it is.
-        if RunStatus(self.status).terminal:
+        if self._start is None and RunStatus(self.status).terminal:
             self.flush()
             return
         if exc is not None:
@@ -297,10 +371,10 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
             self.complete()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Run) and other.id == self.id
+        return isinstance(other, Run) and other._id == self._id
 
     def __hash__(self) -> int:
-        return hash(self.id)
+        return hash(self._id)
 
     def __repr__(self) -> str:
         return f"Run(Experiment: {self.experiment.name}, Id: {self.id}, Type: {self.type}, Status: {self.status})"

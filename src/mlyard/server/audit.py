@@ -6,10 +6,16 @@ response's status is known, the middleware decides whether the request is worth 
 writes it (one INSERT) before the status goes out, so that a caller who sees the answer can
 already find its record. It is not a ``BaseHTTPMiddleware``, which would buffer streamed bodies.
 
-Recorded: every request that reached authorization with a method other than GET/HEAD/OPTIONS,
-every sign-in, every denial (401, 403, and the 404 that hides a scope) and every secret read.
-Other reads are not, to keep the hot path cheap. A failed write is logged and counted, never
-passed on to the caller.
+Recorded: every request that reached authorization with a method other than GET/HEAD/OPTIONS and
+an action other than a ``.../read`` (a run search POSTs its query), every sign-in, every denial
+(401, 403, and the 404 that hides a scope) and every secret read. Other reads are not, to keep
+the hot path cheap. A failed write is logged and counted, never passed on to the caller.
+
+The tracking hot path (``IN_TRANSACTION``: runs and metrics written by the SDK many times a
+second) pays no transaction of its own: the record of such a request is added to the request's
+first write transaction as it commits, with the route's success status, so the change and its
+record are stored together or not at all. When the answer's status turns out to be another (a
+later step failed), the middleware appends a second record with the real outcome as before.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import logging
 import re
 import threading
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -48,6 +57,9 @@ CLIENT_CREDENTIALS = "client_credentials"
 SCOPE_NOT_VISIBLE = "ScopeNotVisible"
 ACTION_NOT_ALLOWED = "ActionNotAllowed"
 _FALLBACK_REASONS = {401: "AuthenticationFailed", 403: ACTION_NOT_ALLOWED}
+# Actions whose record rides in the request's own write transaction (see the module docstring).
+IN_TRANSACTION = frozenset({A.RUNS_WRITE})
+_SESSION_KEY = "mlyard_audit_pending"
 
 
 @dataclass
@@ -62,6 +74,14 @@ class AuditNote:
     scope: ResourceScope | None = None
     reason: str | None = None
     sign_in: bool = False
+    # Set by the middleware: the request's line and caller, for a record made in a transaction.
+    method: str = ""
+    target: str = ""
+    address: str | None = None
+    # The status a success answers with (the route's), and the status of a record stored with
+    # the request's change (None: none stored yet).
+    success_status: int = 200
+    recorded_status: int | None = None
 
 
 def audit_note(request: Request) -> AuditNote:
@@ -98,7 +118,51 @@ def should_record(note: AuditNote, method: str, status: int) -> bool:
         return True
     if note.action is None:
         return False  # never reached authorization: an unknown path, a public read
-    return method.upper() not in _READ_METHODS or A.action_matches(A.SECRETS_READ, note.action)
+    if A.action_matches(A.SECRETS_READ, note.action):
+        return True
+    # A read action is a read whatever its method (a run search is a POST for its body).
+    return method.upper() not in _READ_METHODS and not note.action.lower().endswith("/read")
+
+
+_CURRENT: ContextVar[tuple[AuditMiddleware, AuditNote] | None] = ContextVar("mlyard_audit_note", default=None)
+
+
+def _record_in_transaction(session: Session) -> None:
+    """Session hook (before commit): add the request's record to its first write transaction."""
+    current = _CURRENT.get()
+    if current is None:
+        return
+    middleware, note = current
+    if (
+        note.recorded_status is not None
+        or note.action not in IN_TRANSACTION
+        or note.reason is not None
+        or note.method in _READ_METHODS
+        or _SESSION_KEY in session.info
+        or session.get_bind() is not middleware.db.write_engine
+    ):
+        return
+    entry = middleware._entry(note, note.method, note.target, note.success_status, note.address)
+    audit.record_in(session, entry)
+    session.info[_SESSION_KEY] = note
+
+
+def _committed(session: Session) -> None:
+    note = session.info.pop(_SESSION_KEY, None)
+    if isinstance(note, AuditNote):
+        note.recorded_status = note.success_status
+
+
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
+
+
+def _listen_to_sessions() -> None:
+    for name, hook in (("before_commit", _record_in_transaction), ("after_commit", _committed)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+    if not event.contains(Session, "after_rollback", _rolled_back):
+        event.listen(Session, "after_rollback", _rolled_back)
 
 
 class AuditMiddleware:
@@ -107,13 +171,25 @@ class AuditMiddleware:
         self.db = db
         self._failures = 0
         self._lock = threading.Lock()
+        _listen_to_sessions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         note = AuditNote(new_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER)))
+        note.method = str(scope.get("method", ""))
+        note.target = str(scope.get("path", ""))
+        client = scope.get("client")
+        note.address = str(client[0]) if client else None
         scope.setdefault("state", {})[_STATE_KEY] = note
+        token = _CURRENT.set((self, note))
+        try:
+            await self._serve(scope, receive, send, note)
+        finally:
+            _CURRENT.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, note: AuditNote) -> None:
         started = False
 
         async def send_with_audit(message: Message) -> None:
@@ -134,7 +210,10 @@ class AuditMiddleware:
 
     async def _maybe_record(self, scope: Scope, note: AuditNote, status: int) -> None:
         method = str(scope.get("method", ""))
+        if note.recorded_status == status:
+            return  # stored with the request's change
         if should_record(note, method, status):
+            note.recorded_status = status  # and no transaction of this request adds one any more
             client = scope.get("client")
             address = str(client[0]) if client else None
             await run_in_threadpool(self._write, note, method, str(scope.get("path", "")), status, address)

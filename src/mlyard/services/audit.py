@@ -12,6 +12,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from mlyard.core.actions import normalize_action
 from mlyard.core.entities.audit import AuditEntry, AuditPage, AuditQuery, AuditRecord
 from mlyard.core.errors import ValidationError
@@ -33,6 +35,13 @@ def _clip(value: str | None, size: int) -> str | None:
 
 def record(db: Database, entry: AuditEntry) -> AuditRecord:
     """Append one record in its own short transaction (one INSERT)."""
+    with db.write() as session:
+        return record_in(session, entry)
+
+
+def record_in(session: Session, entry: AuditEntry) -> AuditRecord:
+    """Append one record inside an open write transaction: it commits, or vanishes, with the
+    change it records (the server's tracking writes use this; see ``server/audit.py``)."""
     clipped = replace(
         entry,
         at=entry.at.astimezone(UTC),
@@ -44,8 +53,7 @@ def record(db: Database, entry: AuditEntry) -> AuditRecord:
     )
     record_id = new_id()
     scope_key = Scope.parse(entry.scope).key if entry.scope is not None else None
-    with db.write() as session:
-        AuditRepository(session).add(record_id, clipped, scope_key)
+    AuditRepository(session).add(record_id, clipped, scope_key)
     return AuditRecord(**{**clipped.__dict__, "id": record_id})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,6 +15,7 @@ from mlyard.core.errors import AuthenticationError, TokenNotFound, UserAlreadyEx
 from mlyard.core.ids import new_id, new_secret, utcnow
 from mlyard.core.names import TOKEN_NAME, USER_NAME, name_key
 from mlyard.core.scopes import Scope
+from mlyard.services.auth_cache import cache_of
 from mlyard.store.database import Database
 from mlyard.store.identity import AccessTokenRow, IdentityRepository, UserRow
 from mlyard.store.principals import ServicePrincipalRepository
@@ -160,10 +161,35 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def authenticate_token(db: Database, secret: str) -> Principal:
+    """The principal a bearer token stands for, from a cache of a few seconds (see
+    :mod:`mlyard.services.auth_cache`: a change on this server is seen at once)."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return _authenticate(db, secret, "")[0]
+    hashed = hash_token(secret)
+    principal, _expires = cache_of(db).get_or_load(
+        "token", hashed, lambda: _authenticate(db, secret, hashed), valid=_unexpired
+    )
+    return principal
+
+
+def cached_principal(db: Database, secret: str) -> Principal | None:
+    """The token's principal if the cache holds it (no database I/O), else None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    found = cache_of(db).peek("token", hash_token(secret), _unexpired)
+    return found[0] if found is not None else None
+
+
+def _unexpired(found: tuple[Principal, datetime]) -> bool:
+    return found[1] > utcnow()
+
+
+def _authenticate(db: Database, secret: str, hashed: str) -> tuple[Principal, datetime]:
+    """The token's principal and its expiry, read from the database (refreshing lastUsedAt)."""
     now = utcnow()
     with db.read() as session:
         repo = IdentityRepository(session)
-        row = repo.find_token(hash_token(secret)) if secret.startswith(TOKEN_PREFIX) else None
+        row = repo.find_token(hashed) if secret.startswith(TOKEN_PREFIX) else None
         if row is None:
             raise AuthenticationError(
                 "The access token is not valid: sign in again with 'mlyard login'.", reason="UnknownToken"
@@ -191,15 +217,16 @@ def authenticate_token(db: Database, secret: str) -> Principal:
                 raise AuthenticationError(
                     "The access token's service principal no longer exists.", reason="PrincipalGone"
                 )
-            return Principal(
+            sp_principal = Principal(
                 sp.id, PrincipalType.SERVICE_PRINCIPAL, sp.display_name, "client_credentials", token.id, limit
             )
+            return sp_principal, token.expires_at
         user = repo.get_user_by_id(token.principal_id)
         if user is None or not user.is_active:
             raise AuthenticationError(
                 "The access token's user no longer exists or is disabled.", reason="PrincipalGone"
             )
-        return Principal(user.id, PrincipalType.USER, user.username, "token", token.id, limit)
+        return Principal(user.id, PrincipalType.USER, user.username, "token", token.id, limit), token.expires_at
 
 
 def list_tokens(db: Database, principal_id: str) -> list[AccessToken]:

@@ -23,6 +23,7 @@ from mlyard.core.errors import (
 from mlyard.core.ids import new_id, utcnow
 from mlyard.core.names import name_key
 from mlyard.core.scopes import Scope
+from mlyard.services.auth_cache import cache_of
 from mlyard.services.principals import principal_ids_of
 from mlyard.services.roles import BUILTIN_ROLES
 from mlyard.store.database import Database
@@ -51,10 +52,20 @@ class Authorizer:
     def held(self) -> list[tuple[str, RoleDefinition]]:
         """(scope key, role) of every assignment the principal holds, its groups' included."""
         if self._assignments is None:
-            # One query a request: a principal holds few assignments, so filter them in memory.
-            with self.db.read() as session:
-                self._assignments = RbacRepository(session).assignments_of(self._principal_ids())
+            # A principal holds few assignments, so they are filtered in memory; read at most
+            # once a request, and shared by requests for a few seconds (services/auth_cache.py).
+            self._assignments = cache_of(self.db).get_or_load("held", self.principal.id, self._load_held)
         return self._assignments
+
+    def held_in_memory(self) -> bool:
+        """Whether ``held()`` answers without database I/O (read this request, or cached)."""
+        if self._assignments is None:
+            self._assignments = cache_of(self.db).peek("held", self.principal.id)
+        return self._assignments is not None
+
+    def _load_held(self) -> list[tuple[str, RoleDefinition]]:
+        with self.db.read() as session:
+            return RbacRepository(session).assignments_of(self._principal_ids())
 
     def roles_at(self, scope: Scope) -> list[RoleDefinition]:
         keys = {s.key for s in scope.ancestors()}

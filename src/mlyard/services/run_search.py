@@ -32,9 +32,16 @@ from mlyard.core.errors import InvalidFilter, ValidationError
 from mlyard.services.experiments import get_experiment
 from mlyard.services.platform import Platform
 from mlyard.services.run_filter import Clause, Entity, Op, OrderKey, parse_filter, parse_order_by
-from mlyard.services.workspaces import get_workspace
+from mlyard.services.runs import workspace_of
 from mlyard.store.metrics import LatestMetricRow
-from mlyard.store.tracking import RunParamRow, RunRow, RunTagRow, TrackingRepository, run_not_deleted
+from mlyard.store.tracking import (
+    RUN_COLUMNS,
+    RunParamRow,
+    RunRow,
+    RunTagRow,
+    TrackingRepository,
+    run_not_deleted,
+)
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -251,18 +258,22 @@ def search_runs(
         raise ValidationError(f"A search answers 1 to {MAX_RESULTS} runs ({max_results} asked).", target="maxResults")
     clauses = parse_filter(filter)
     order = parse_order_by(list(order_by or ())) or DEFAULT_ORDER
-    ws = get_workspace(p, subscription_id, resource_group, workspace)
-    experiment_ids = (
-        None
-        if experiment_names is None
-        else sorted({get_experiment(p, subscription_id, resource_group, workspace, n).id for n in experiment_names})
-    )
-    fingerprint = _fingerprint(ws.id, experiment_ids, clauses, order, include_deleted)
+    ws = workspace_of(p, subscription_id, resource_group, workspace)
     # The tie-breaker follows the last key's direction, so an index on (key, value, run_id) serves both.
     id_desc = order[-1].descending
     with p.db.read() as session:
+        experiment_ids = None
+        if experiment_names is not None:
+            found_ids = set()
+            for name in experiment_names:
+                found = TrackingRepository(session).get_experiment(ws.id, name)
+                if found is None:  # the usual ExperimentNotFound, from the usual place
+                    found = get_experiment(p, subscription_id, resource_group, workspace, name)
+                found_ids.add(found.id)
+            experiment_ids = sorted(found_ids)
+        fingerprint = _fingerprint(ws.id, experiment_ids, clauses, order, include_deleted)
         dialect = session.get_bind().dialect.name
-        query: Select[Any] = select(RunRow)
+        query: Select[Any] = select(*RUN_COLUMNS)
         query, keys = _sort_keys(query, order, clauses)
         where: list[ColumnElement[bool]] = [RunRow.workspace_id == ws.id]
         if experiment_ids is not None:
@@ -285,12 +296,13 @@ def search_runs(
         ).all()
         more = len(rows) > max_results
         rows = rows[:max_results]
-        runs = TrackingRepository(session).to_runs([row[0] for row in rows])
+        runs = TrackingRepository(session).to_runs(rows)
         metrics = _latest(session, [r.id for r in runs])
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = _encode(fingerprint, [last[1 + i] for i in range(len(keys))], last[0].id)
+        first = len(RUN_COLUMNS)
+        next_cursor = _encode(fingerprint, [last[first + i] for i in range(len(keys))], last.id)
     return RunSearchPage([FoundRun(r, metrics.get(r.id, {})) for r in runs], next_cursor)
 
 

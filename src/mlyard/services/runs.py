@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from mlyard.core.entities.hierarchy import Workspace
 from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.tracking import Run, RunPage, RunStatus, RunType
 from mlyard.core.errors import (
@@ -27,6 +28,7 @@ from mlyard.core.errors import (
     ValidationError,
 )
 from mlyard.core.ids import utcnow
+from mlyard.services.auth_cache import cache_of
 from mlyard.services.experiments import check_tags, get_experiment, get_or_create_experiment
 from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
@@ -56,12 +58,33 @@ def _run_not_found(workspace: str, run_id: str, what: str = "Run") -> RunNotFoun
     )
 
 
+def workspace_of(p: Platform, subscription_id: str, resource_group: str, workspace: str) -> Workspace:
+    """The workspace of a request's path, from the short cache of ``services/auth_cache.py``
+    (a change to a workspace on this server empties it)."""
+    return cache_of(p.db).get_or_load(
+        "workspace",
+        f"{subscription_id}\n{resource_group}\n{workspace}",
+        lambda: get_workspace(p, subscription_id, resource_group, workspace),
+    )
+
+
 def get_run(p: Platform, subscription_id: str, resource_group: str, workspace: str, run_id: str) -> Run:
     """The run ``run_id`` of the workspace, deleted or not (``deleted_at`` tells; a run of a
     deleted experiment is deleted with it)."""
-    ws = get_workspace(p, subscription_id, resource_group, workspace)
+    ws = workspace_of(p, subscription_id, resource_group, workspace)
     with p.db.read() as session:
         found = TrackingRepository(session).get_run(ws.id, run_id)
+    if found is None:
+        raise _run_not_found(ws.name, run_id)
+    return found
+
+
+def get_run_record(p: Platform, subscription_id: str, resource_group: str, workspace: str, run_id: str) -> Run:
+    """As :func:`get_run`, without the run's tags, properties and parameters (left empty): one
+    query, for the metrics routes, which need only the run's id, status and deletion."""
+    ws = workspace_of(p, subscription_id, resource_group, workspace)
+    with p.db.read() as session:
+        found = TrackingRepository(session).get_run_record(ws.id, run_id)
     if found is None:
         raise _run_not_found(ws.name, run_id)
     return found

@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     or_,
     select,
     text,
@@ -121,6 +122,13 @@ class RunPropertyRow(Base):
 
 
 KeyValueRow = type[RunTagRow] | type[RunParamRow] | type[RunPropertyRow]
+# A run's columns, for queries that read plain rows (``to_runs`` takes them as it takes RunRow
+# objects): a page of ORM objects costs more than its query.
+RUN_COLUMNS = (
+    RunRow.id, RunRow.workspace_id, RunRow.experiment_id, RunRow.number, RunRow.display_name, RunRow.status,
+    RunRow.run_type, RunRow.parent_run_id, RunRow.created_by, RunRow.created_at, RunRow.started_at,
+    RunRow.ended_at, RunRow.error, RunRow.deleted_at,
+)  # fmt: skip
 
 
 class TrackingRepository:
@@ -176,11 +184,25 @@ class TrackingRepository:
         highest = self.session.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment_id))
         return int(highest or 0) + 1
 
-    def add_run(self, row: RunRow, tags: Mapping[str, str], properties: Mapping[str, str]) -> None:
+    def add_run(
+        self,
+        row: RunRow,
+        tags: Mapping[str, str],
+        properties: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        """A new run with its key/values: plain inserts, one flush (a new run has nothing to replace)."""
         self.session.add(row)
-        self.session.flush()
-        self.set_values(RunTagRow, row.id, tags)
-        self.set_values(RunPropertyRow, row.id, properties)
+        self.session.flush()  # the run first: its key/values refer to it
+        for table, values in ((RunTagRow, tags), (RunPropertyRow, properties), (RunParamRow, params or {})):
+            if values:  # core executemany: the unit of work costs more than these rows
+                self.session.execute(
+                    insert(table), [{"run_id": row.id, "key": k, "value": v} for k, v in values.items()]
+                )
+
+    def run_exists(self, run_id: str) -> bool:
+        """Whether any workspace has a run with this id (ids are global)."""
+        return self.session.scalar(select(RunRow.id).where(RunRow.id == run_id)) is not None
 
     def get_run(self, workspace_id: str, run_id: str, *, for_update: bool = False) -> Run | None:
         query = select(RunRow).where(RunRow.workspace_id == workspace_id, RunRow.id == run_id)
@@ -188,6 +210,13 @@ class TrackingRepository:
             query = query.with_for_update()
         row = self.session.scalar(query)
         return self.to_runs([row])[0] if row else None
+
+    def get_run_record(self, workspace_id: str, run_id: str) -> Run | None:
+        """The run without its tags, properties and parameters (empty here), in one query: what
+        a write to the run checks (status, deletion) and its metrics need."""
+        from mlyard.store.run_rows import run_record  # run_rows reads this module's tables
+
+        return run_record(self.session, workspace_id, run_id)
 
     def update_run(self, run_id: str, **values: Any) -> None:
         self.session.execute(
@@ -323,61 +352,18 @@ class TrackingRepository:
         ).first()
         return (found[0], found[1]) if found else (None, None)
 
-    def to_runs(self, rows: Sequence[RunRow]) -> list[Run]:
-        """Entities of run rows, with their experiment names and key/values, in four queries for
-        any page; a run of a deleted experiment is deleted since then (unless it was before)."""
-        if not rows:
-            return []
-        ids = [r.id for r in rows]
-        experiments: dict[str, tuple[str, datetime | None]] = {
-            exp_id: (name, deleted)
-            for exp_id, name, deleted in self.session.execute(
-                select(ExperimentRow.id, ExperimentRow.name, ExperimentRow.deleted_at).where(
-                    ExperimentRow.id.in_({r.experiment_id for r in rows})
-                )
-            )
-        }
-        kv: dict[KeyValueRow, dict[str, dict[str, str]]] = {}
-        for table in (RunTagRow, RunParamRow, RunPropertyRow):
-            found: dict[str, dict[str, str]] = {}
-            for run_id, key, value in self.session.execute(
-                select(table.run_id, table.key, table.value).where(table.run_id.in_(ids)).order_by(table.key)
-            ):
-                found.setdefault(run_id, {})[key] = value
-            kv[table] = found
-        return [
-            Run(
-                id=r.id,
-                workspace_id=r.workspace_id,
-                experiment_id=r.experiment_id,
-                experiment_name=experiments.get(r.experiment_id, ("", None))[0],
-                number=r.number,
-                display_name=r.display_name,
-                status=RunStatus(r.status),
-                run_type=RunType(r.run_type),
-                parent_run_id=r.parent_run_id,
-                created_by=r.created_by,
-                created_at=r.created_at,
-                started_at=r.started_at,
-                ended_at=r.ended_at,
-                tags=kv[RunTagRow].get(r.id, {}),
-                properties=kv[RunPropertyRow].get(r.id, {}),
-                params=kv[RunParamRow].get(r.id, {}),
-                error=dict(r.error) if r.error is not None else None,
-                deleted_at=_earliest(r.deleted_at, experiments.get(r.experiment_id, ("", None))[1]),
-            )
-            for r in rows
-        ]
+    def to_runs(self, rows: Sequence[Any]) -> list[Run]:
+        """Entities of run rows (RunRow objects, or plain rows of ``RUN_COLUMNS``): see
+        :func:`mlyard.store.run_rows.to_runs`."""
+        from mlyard.store.run_rows import to_runs  # run_rows reads this module's tables
+
+        return to_runs(self.session, rows)
 
 
 def _expired(cutoff: datetime) -> ColumnElement[bool]:
     """The run, or its experiment, was deleted before ``cutoff``."""
     expired_experiments = select(ExperimentRow.id).where(ExperimentRow.deleted_at < cutoff)
     return or_(RunRow.deleted_at < cutoff, RunRow.experiment_id.in_(expired_experiments))
-
-
-def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
-    return min(first, second) if first is not None and second is not None else first or second
 
 
 def run_not_deleted() -> ColumnElement[bool]:

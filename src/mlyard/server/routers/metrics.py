@@ -29,8 +29,9 @@ from mlyard.services import runs
 from mlyard.services.platform import Platform
 
 
-def _run_path(subscriptionId: str, resourceGroupName: str, workspaceName: str, runId: str) -> None:
-    """Declares the run's path parameters once for every route (Authorize reads them)."""
+async def _run_path(subscriptionId: str, resourceGroupName: str, workspaceName: str, runId: str) -> None:
+    """Declares the run's path parameters once for every route (Authorize reads them);
+    async: a sync no-op would cost a hop to a worker thread on every request."""
 
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"], dependencies=[Depends(_run_path)])
@@ -44,7 +45,7 @@ Write = Annotated[AuthContext, authorize(A.RUNS_WRITE)]
 def _run(platform: Platform, auth: AuthContext, run_id: str) -> Run:
     scope = auth.scope
     assert scope.subscription and scope.resource_group and scope.workspace  # the route's path has them
-    return runs.get_run(platform, scope.subscription, scope.resource_group, scope.workspace, run_id)
+    return runs.get_run_record(platform, scope.subscription, scope.resource_group, scope.workspace, run_id)
 
 
 def json_out(m: JsonMetric) -> JsonMetricOut:

@@ -3,14 +3,15 @@ write-once properties and parameters, soft delete and restore."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from mlyard.api.metrics import LatestMetricOut, wire_float
+from mlyard.api.metrics import wire_float
 from mlyard.api.tracking import (
     ChildrenCreate,
-    FoundRunOut,
     ParamsLog,
     PropertiesAdd,
     RunCreate,
@@ -21,15 +22,18 @@ from mlyard.api.tracking import (
     RunSearchOut,
 )
 from mlyard.core import actions as A
+from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import Run, RunPage, RunStatus, RunType
 from mlyard.server.deps import AuthContext, PlatformDep, authorize
 from mlyard.server.routers.experiments import EXPERIMENTS, WS, where
 from mlyard.services import run_changes, run_search, runs
 from mlyard.services.platform import Platform
+from mlyard.services.run_creation import NewRun, create_whole_run
 
 
-def _workspace_path(subscriptionId: str, resourceGroupName: str, workspaceName: str) -> None:
-    """Declares the workspace's path parameters once for every route (Authorize reads them)."""
+async def _workspace_path(subscriptionId: str, resourceGroupName: str, workspaceName: str) -> None:
+    """Declares the workspace's path parameters once for every route (Authorize reads them);
+    async: a sync no-op would cost a hop to a worker thread on every request."""
 
 
 router = APIRouter(prefix="/api/v1", tags=["runs"], dependencies=[Depends(_workspace_path)])
@@ -64,6 +68,26 @@ def run_out(r: Run) -> RunOut:
         error=r.error,
         deleted_utc=r.deleted_at,
     )
+
+
+def wire_time(when: datetime | None) -> str | None:
+    """A datetime as pydantic writes it ('Z' for UTC)."""
+    if when is None:
+        return None
+    text = when.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def run_wire(r: Run) -> dict[str, Any]:
+    """``run_out(r)`` as its JSON object, without building the model (see ``search_runs``)."""
+    return {
+        "runId": r.id, "experimentId": r.experiment_id, "experimentName": r.experiment_name,
+        "runNumber": r.number, "displayName": r.display_name, "status": r.status.value,
+        "runType": r.run_type.value, "parentRunId": r.parent_run_id, "createdBy": r.created_by,
+        "createdUtc": wire_time(r.created_at), "startTimeUtc": wire_time(r.started_at),
+        "endTimeUtc": wire_time(r.ended_at), "tags": r.tags, "properties": r.properties, "params": r.params,
+        "error": r.error, "deletedUtc": wire_time(r.deleted_at),
+    }  # fmt: skip
 
 
 def page_out(page: RunPage) -> RunPageOut:
@@ -138,35 +162,48 @@ def list_workspace_runs(
 
 
 @router.post(RUNS + "/search", response_model=RunSearchOut)
-def search_runs(body: RunSearch, auth: Read, platform: PlatformDep) -> RunSearchOut:
-    """MLflow's run search: filter, order, keyset pages; each run with its latest metrics."""
+def search_runs(body: RunSearch, auth: Read, platform: PlatformDep) -> Response:
+    """MLflow's run search: filter, order, keyset pages; each run with its latest metrics.
+
+    The answer is written as JSON directly (in ``RunSearchOut``'s shape, which documents it):
+    building and validating a thousand models cost more than the search itself."""
     page = run_search.search_runs(
         platform, *where(auth), experiment_names=body.experiment_names, filter=body.filter,
         order_by=body.order_by, max_results=body.max_results, cursor=body.page_token,
         include_deleted=body.include_deleted,
     )  # fmt: skip
     found = [
-        FoundRunOut(
-            **run_out(f.run).model_dump(),
-            metrics=[
-                LatestMetricOut(
-                    name=m.name, value=wire_float(m.value), step=m.step, timestamp=m.timestamp, count=m.count
-                )
+        {
+            **run_wire(f.run),
+            "metrics": [
+                {
+                    "name": m.name,
+                    "value": wire_float(m.value),
+                    "step": m.step,
+                    "timestamp": wire_time(m.timestamp),
+                    "count": m.count,
+                }
                 for m in f.metrics.values()
             ],
-        )
+        }
         for f in page.runs
     ]
-    return RunSearchOut(runs=found, next_page_token=page.next_cursor)
+    answer = {"runs": found, "nextPageToken": page.next_cursor}
+    return Response(json.dumps(answer, separators=(",", ":"), allow_nan=False), media_type="application/json")
 
 
 @router.post(EXPERIMENTS + "/{experimentName}/runs", response_model=RunOut, status_code=201)
 def create_run(experimentName: str, body: RunCreate, auth: Write, platform: PlatformDep) -> RunOut:
-    """Start an interactive run (Running from now); the experiment is created when missing."""
-    made = runs.create_run(
-        platform, auth.principal, *where(auth), experimentName, display_name=body.display_name,
-        tags=body.tags, properties=body.properties, parent_run_id=body.parent_run_id,
+    """Start an interactive run (Running from now); the experiment is created when missing.
+    With ``runId`` (client-made), ``params``, ``batchId`` + ``series`` and a final ``status``, the
+    whole run is made in one request; a retry with the same id and body answers the same run."""
+    new = NewRun(
+        run_id=body.run_id, display_name=body.display_name, tags=body.tags, properties=body.properties,
+        params=body.params, parent_run_id=body.parent_run_id, status=body.status, error=body.error,
+        batch_id=body.batch_id,
+        series=[MetricSeries(s.name, s.steps, s.values, s.timestamps) for s in body.series],
     )  # fmt: skip
+    made, _created = create_whole_run(platform, auth.principal, *where(auth), experimentName, new)
     return run_out(made)
 
 
