@@ -211,3 +211,37 @@ def test_an_owned_head_takes_its_size_and_comes_up_when_min_nodes_is_raised(
         target.delete()
     finally:
         ray_head.stop(target_id, head_folder)
+
+
+def test_a_dataset_input_is_made_local_for_a_ray_job_on_this_host(
+    ws: Workspace, tests_head: ray_head.Head, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlyard import Dataset
+
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.txt").write_text("hello from the dataset")
+    store = ws.get_default_datastore()
+    store.upload(str(tmp_path / "files"), target_path="ray-in", show_progress=False)
+    data = Dataset.File.from_files((store, "ray-in/a.txt")).register(ws, "ray-files")
+    script = """
+        import os, sys
+        from mlyard import Run
+        folder = sys.argv[2]
+        names = sorted(os.listdir(folder))
+        print("input", sys.argv[1], names, open(os.path.join(folder, names[0])).read(), flush=True)
+        print("named", sorted(Run.get_context().input_datasets), flush=True)
+    """
+    config = ScriptRunConfig(
+        str(source(tmp_path, script)),
+        script="train.py",
+        arguments=["--data", data.as_named_input("files").as_download()],
+        compute_target=attached(ws, tests_head),
+    )
+    run = Experiment(ws, "ray-data").submit(config)
+    details = run.wait_for_completion(show_output=True)
+    assert details["status"] == "Completed", details
+    out = capsys.readouterr().out
+    assert "input --data ['a.txt'] hello from the dataset" in out
+    assert "named ['files']" in out
+    (used,) = run.get_details()["inputDatasets"]
+    assert used["name"] == "files" and "ray-files" in str(used)  # lineage: the input and its dataset

@@ -100,7 +100,7 @@ def extract_snapshot(chunks: object, folder: Path, wd: Path) -> int:
     return sum(1 for m in members if m.isfile())
 
 
-def _remove(folder: Path) -> None:
+def remove_job_folder(folder: Path) -> None:
     """Remove a job's folder, its read-only inputs (datasets given as mounts) included."""
     for root, _dirs, _files in os.walk(folder / "inputs"):
         with contextlib.suppress(OSError):
@@ -153,11 +153,11 @@ class LocalBackend:
         """Prepare and start the job; ``prefix`` runs before its command (a size's limits)."""
         folder = self.root / launch.run_id
         self._stop_previous(folder)
-        _remove(folder)
+        remove_job_folder(folder)
         try:
             command, shown, env = self._prepare(launch, folder)
         except BaseException:
-            _remove(folder)  # nothing was started: nothing to keep
+            remove_job_folder(folder)  # nothing was started: nothing to keep
             raise
         with (folder / "std_log.txt").open("ab") as out:
             child = subprocess.Popen(
@@ -282,4 +282,4 @@ class LocalBackend:
         deadline = time.monotonic() + 5
         while processes.group_exists(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        _remove(Path(handle["folder"]))
+        remove_job_folder(Path(handle["folder"]))

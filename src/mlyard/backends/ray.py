@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlyard.backends import ray_entry, ray_head, ray_nodes
+from mlyard.backends.local import remove_job_folder
 from mlyard.backends.ray_head import Head
 from mlyard.core.entities.compute import ComputeTarget, ComputeTargetSpec, ComputeType, ProvisioningState
 from mlyard.core.errors import ComputeUnreachable, ValidationError
@@ -241,7 +242,7 @@ class RayBackend:
     def submit(self, launch: JobLaunch) -> Handle:
         cluster = Cluster.of(launch.target)
         folder = self.root / launch.run_id
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_job_folder(folder)
         with self._using(launch.target.id):
             head = self._ensure(launch.target, launch) if cluster.owned else None
             address = head.dashboard_url if head is not None else str(cluster.address)
@@ -264,7 +265,7 @@ class RayBackend:
                     metadata={"mlyardRunId": launch.run_id, "mlyardTarget": launch.target.name},
                 )
             except BaseException as exc:
-                shutil.rmtree(folder, ignore_errors=True)
+                remove_job_folder(folder)
                 if isinstance(exc, (JobNotStarted, ValidationError, ComputeUnreachable)) or not isinstance(
                     exc, Exception
                 ):
@@ -356,7 +357,7 @@ class RayBackend:
             self._client(str(handle["address"])).delete_job(str(handle["submissionId"]))
         self._silent_since.pop(str(handle["submissionId"]), None)
         if handle.get("folder"):
-            shutil.rmtree(handle["folder"], ignore_errors=True)
+            remove_job_folder(Path(handle["folder"]))
 
 
 def _submission_id(run_id: str, attempt: int) -> str:

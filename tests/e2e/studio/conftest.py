@@ -138,6 +138,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     finally:
         code = server.stop()
         log = server.log()
+        server.reap_leftovers()
     assert code == 0, f"the studio's server exited with {code}:\n{log[-4000:]}"
     assert "Traceback" not in log, f"the studio's server logged a traceback:\n{log[-6000:]}"
 
