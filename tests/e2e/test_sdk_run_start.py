@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures.server import RunningServer
 
 from mlyard import Experiment, Workspace
+from mlyard.core.errors import MlyardError
 
 SUB = "default"
 API = "/api/v1"
@@ -25,6 +26,22 @@ def ws(server_env: RunningServer) -> Workspace:
 
 def ws_path(ws: Workspace) -> str:
     return f"{API}/subscriptions/{SUB}/resourceGroups/{ws.resource_group}/workspaces/{ws.name}"
+
+
+def test_a_long_run_shows_in_listings_soon_after_it_starts_without_being_touched(ws: Workspace) -> None:
+    run = Experiment(ws, "long").start_logging(display_name="still-going")
+    listing = f"{ws_path(ws)}/experiments/long/runs"
+    seen: list[dict[str, object]] = []
+    deadline = time.monotonic() + 10  # the background creation follows LINGER (0.2 s) later
+    while not seen and time.monotonic() < deadline:
+        try:
+            seen = ws._client.get(listing)["value"]  # the workspace's client: the run is not touched
+        except MlyardError:
+            seen = []  # the experiment is made with the run
+        time.sleep(0.05)
+    assert [r["displayName"] for r in seen] == ["still-going"] and seen[0]["status"] == "Running"
+    run.complete()
+    assert run.get_status() == "Completed"
 
 
 def test_a_short_run_is_one_request_and_reads_back_whole(ws: Workspace) -> None:

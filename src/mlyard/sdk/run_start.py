@@ -5,7 +5,9 @@ before anything was sent) waits until something needs the server: reading a serv
 (``run.number``, ``get_details()``, ``status``...), any call that reaches the run's routes, or
 the metrics sender's first batch. When the run finishes first — a short script: start, log a few
 values, complete — one request creates it with its tags, parameters, queued metric points and
-final status. The id makes every retry safe: the server answers a repeated creation with the
+final status. A run still unsent ``LINGER`` seconds after it started is created by a background
+thread, so that a long run shows in listings and the studio at once (Azure creates it within
+``start_logging``). The id makes every retry safe: the server answers a repeated creation with the
 same run (and 409 ``RunAlreadyExists`` for another body under that id), so a server that is
 down or restarting is retried with backoff. Runs still not sent at interpreter exit are sent
 then, like queued metrics.
@@ -36,6 +38,7 @@ RETRY_FOR = 120.0  # seconds a creation is retried while the server is unreachab
 # retried as long as the metrics queue's exit flush: the sender creates the run first).
 EXIT_RETRY_FOR = 5.0
 WHOLE_RUN_POINTS = 10_000  # at most this many queued points ride with a run's creation
+LINGER = 0.2  # seconds a creation waits for the run to finish first (then one request does all)
 
 
 class RunStart:
@@ -49,6 +52,7 @@ class RunStart:
         self._lock = threading.Lock()
         self._sent = False
         _PENDING.add(self)
+        _LINGER.add(self)
 
     def add_params(self, params: dict[str, Any]) -> bool:
         """Add parameters to the creation; False when it is sent already or a key would change."""
@@ -124,6 +128,45 @@ class RunStart:
 
 
 _PENDING: set[RunStart] = set()
+
+
+class _Linger:
+    """One daemon thread per process: sends the creations still unsent ``LINGER`` s after their
+    run started. A refusal is left for the run's owner to meet on its next call (it sends again)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, weakref.ref[RunStart]]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, start: RunStart) -> None:
+        with self._wake:
+            self._due.append((time.monotonic() + LINGER, weakref.ref(start)))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="mlyard-run-start", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due:
+                    self._wake.wait()
+                when, ref = self._due[0]
+                wait = when - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                self._due.pop(0)
+            start = ref()
+            if start is not None:
+                try:
+                    start.send()
+                except MlyardError as exc:
+                    log.debug("a run's creation was refused in the background: %s", exc)
+
+
+_LINGER = _Linger()
 
 
 @atexit.register
