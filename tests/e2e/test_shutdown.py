@@ -207,5 +207,8 @@ def test_a_second_sigint_while_stopping_still_exits(server: RunningServer) -> No
         code = server.process.wait(STOP_WITHIN)
     assert time.monotonic() - started < STOP_WITHIN
     assert code == 0, server.log()[-4000:]
-    assert "Traceback" not in server.log()
+    # A forced exit may cancel the lifespan task while it waits for the shutdown message, and
+    # Starlette logs that cancellation; any other traceback is a failure.
+    others = [t for t in server.log().split("Traceback")[1:] if "CancelledError" not in t]
+    assert not others, server.log()[-4000:]
     check_store_intact(server.home)

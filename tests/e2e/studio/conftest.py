@@ -121,7 +121,7 @@ class Studio:
         return f"{base}/{section}" if section else base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     if not STUDIO_INDEX.is_file():
         missing(f"the studio is not built ({STUDIO_INDEX} is missing): run 'bash scripts/build-studio.sh'")
@@ -143,7 +143,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     assert "Traceback" not in log, f"the studio's server logged a traceback:\n{log[-6000:]}"
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is started, and every later test that calls asyncio.run() (anyio, the ASGI tests) fails.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
