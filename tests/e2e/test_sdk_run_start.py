@@ -90,6 +90,10 @@ def test_a_client_made_id_retried_is_one_run_and_another_body_is_409(ws: Workspa
         assert clash.status_code == 409 and clash.json()["error"]["code"] == "RunAlreadyExists"
         bad = http.post(url, json={**body, "runId": "not-hex"})
         assert bad.status_code == 400
+        # A failed run's error has the bounds it has when a run fails later (64 KiB of JSON).
+        huge = {"runId": uuid.uuid4().hex, "status": "Failed", "error": {"message": "x" * 70_000}}
+        refused = http.post(url, json=huge)
+        assert refused.status_code == 400 and refused.json()["error"]["target"] == "error", refused.text
         assert [r["runId"] for r in http.get(f"{ws_path(ws)}/experiments/retry/runs").json()["value"]] == [run_id]
 
 

@@ -26,7 +26,7 @@ MAX_PARAM_VALUE = 6000
 MAX_ERROR_BYTES = 64 * 1024
 
 
-def _check_error(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def check_error(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if error is None:
         return None
     if not isinstance(error, Mapping):
@@ -38,6 +38,15 @@ def _check_error(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if size > MAX_ERROR_BYTES:
         raise ValidationError(f"A run's error takes at most {MAX_ERROR_BYTES} bytes of JSON.", target="error")
     return dict(error)
+
+
+def check_params(params: Mapping[str, object]) -> dict[str, str]:
+    """Parameters as stored: values as text, up to MAX_PARAM_VALUE characters each."""
+    checked = check_tags(params, target="params")
+    for key, value in checked.items():
+        if len(value) > MAX_PARAM_VALUE:
+            raise ValidationError(f"Parameter '{key}' takes at most {MAX_PARAM_VALUE} characters.", target=key)
+    return checked
 
 
 def update_run(
@@ -56,7 +65,7 @@ def update_run(
     """Change status (a finished run never changes again; repeating its final status is a
     no-op, so that a retried ``complete()`` succeeds), error, display name and tags."""
     checked_tags = check_tags(tags)
-    checked_error = _check_error(error)
+    checked_error = check_error(error)
     name = _check_display_name(display_name)
     dropped = list(remove_tags)
     if checked_error is not None and status is not RunStatus.FAILED:
@@ -136,10 +145,7 @@ def log_params(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, run_id: str, params: Mapping[str, object]
 ) -> Run:
     """Log parameters as MLflow does: write-once, values as text (up to 6000 characters)."""
-    checked = check_tags(params, target="params")
-    for key, value in checked.items():
-        if len(value) > MAX_PARAM_VALUE:
-            raise ValidationError(f"Parameter '{key}' takes at most {MAX_PARAM_VALUE} characters.", target=key)
+    checked = check_params(params)
     return _write_once(p, subscription_id, resource_group, workspace, run_id, checked, RunParamRow, "parameter")
 
 

@@ -24,7 +24,7 @@ from mlyard.services import metrics
 from mlyard.services.experiments import check_tags, get_or_create_experiment
 from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
-from mlyard.services.run_changes import MAX_PARAM_VALUE
+from mlyard.services.run_changes import check_error, check_params
 from mlyard.services.runs import _check_display_name, _run_not_found, new_run_id, workspace_of
 from mlyard.store.tracking import RunRow, TrackingRepository
 
@@ -76,6 +76,7 @@ def create_whole_run(
         )
     if new.error is not None and new.status is not RunStatus.FAILED:
         raise ValidationError("An error comes with status Failed.", target="error")
+    error = check_error(new.error)  # the bounds update_run applies when a run fails later
     name = _check_display_name(new.display_name)
     tags, properties = check_tags(new.tags), check_tags(new.properties, target="properties")
     params = check_params(new.params) if new.params else {}
@@ -133,7 +134,7 @@ def create_whole_run(
                 tags=dict(sorted(tags.items())),
                 properties=dict(sorted(properties.items())),
                 params=dict(sorted(params.items())),
-                error=new.error,
+                error=error,
             )
             repo.add_run(_row(run), tags, properties, params)
             if prepared:
@@ -149,15 +150,6 @@ def create_whole_run(
         if made is None:
             raise Conflict("The experiment was deleted while the run was being created: try again.")
     return made
-
-
-def check_params(params: Mapping[str, object]) -> dict[str, str]:
-    """As ``run_changes.log_params``: values as text, up to MAX_PARAM_VALUE characters."""
-    checked = check_tags(params, target="params")
-    for key, value in checked.items():
-        if len(value) > MAX_PARAM_VALUE:
-            raise ValidationError(f"Parameter '{key}' takes at most {MAX_PARAM_VALUE} characters.", target=key)
-    return checked
 
 
 def _row(run: Run) -> RunRow:
