@@ -43,9 +43,12 @@ def _instance(name: str, workspace: str | None, group: str | None, subscription:
     return target
 
 
+_DOING = {"start": "Starting", "stop": "Stopping", "restart": "Restarting"}
+
+
 def _lifecycle(operation: str, name: str, no_wait: bool, ws: Any, output: OutputFormat) -> None:
     target = _instance(name, *ws)
-    with progress(f"{operation.capitalize()}ing compute instance '{target.name}'…".replace("Stoping", "Stopping")):
+    with progress(f"{_DOING[operation]} compute instance '{target.name}'…"):
         getattr(target, operation)(wait_for_completion=not no_wait, show_output=False)
     render(target.serialize(), output, DETAIL_COLUMNS)
 
