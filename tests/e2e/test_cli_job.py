@@ -11,7 +11,7 @@ from tests.e2e.test_cli_workspace import as_json, mlyard, ok
 from tests.fixtures.server import RunningServer
 
 from mlyard import Dataset, Workspace
-from mlyard.sdk.run import get_run
+from mlyard.sdk.run_listing import get_run
 
 SUB = "default"
 

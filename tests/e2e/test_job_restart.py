@@ -17,7 +17,7 @@ from tests.fixtures.server import RunningServer, start_server
 
 from mlyard import ComputeTarget, Experiment, ScriptRunConfig, TokenAuthentication, Workspace
 from mlyard.sdk.compute import LocalCompute
-from mlyard.sdk.run import get_run
+from mlyard.sdk.run_listing import get_run
 
 WAITS = """
     import os, time

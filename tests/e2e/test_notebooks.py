@@ -105,7 +105,7 @@ def test_a_failing_notebook_fails_its_run_and_keeps_the_executed_copy(ws: Worksp
     done = mlyard("notebook", "run", "broken.ipynb", "--param", "x=3", *where(ws))
     assert done.returncode == 1 and "KeyError" in done.stderr + done.stdout
     run_id = done.stderr.split("Run '")[1].split("'")[0]
-    from mlyard.sdk.run import get_run
+    from mlyard.sdk.run_listing import get_run
 
     run = get_run(ws, run_id)
     assert "outputs/broken.ipynb" in run.get_file_names()

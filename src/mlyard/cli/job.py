@@ -23,8 +23,9 @@ from mlyard.cli.context import (
 from mlyard.cli.output import Columns, OutputFormat, OutputOption, fail, note, render
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.sdk.experiment import Experiment
-from mlyard.sdk.run import Run, get_run
+from mlyard.sdk.run import Run
 from mlyard.sdk.run_jobs import failure_message, list_jobs
+from mlyard.sdk.run_listing import get_run
 from mlyard.sdk.script_run_config import ScriptRunConfig, submit
 from mlyard.sdk.workspace import Workspace
 

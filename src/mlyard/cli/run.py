@@ -11,7 +11,7 @@ from mlyard.cli.output import Columns, OutputFormat, OutputOption, note, render
 from mlyard.cli.run_compare import comparison, render_comparison
 from mlyard.cli.run_files import register as register_file_commands
 from mlyard.core.entities.tracking import RunStatus
-from mlyard.sdk.run import get_run, list_workspace_runs
+from mlyard.sdk.run_listing import get_run, list_workspace_runs
 from mlyard.sdk.run_search import search_records
 
 app = typer.Typer(help="Runs: the run history of a workspace's experiments.", no_args_is_help=True)

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mlyard.cli.context import Context, ResourceGroupOption, SubscriptionOption, WorkspaceNameOption
 from mlyard.cli.output import Columns, OutputFormat, OutputOption, err_console, fail, note, render
-from mlyard.sdk.run import get_run
+from mlyard.sdk.run_listing import get_run
 
 RunIdArgument = Annotated[str, typer.Argument(help="The run's id.", show_default=False)]
 FILE_COLUMNS: Columns = (("name", "Name"), ("size", "Bytes"), ("modifiedUtc", "Modified"))

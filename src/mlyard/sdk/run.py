@@ -22,6 +22,7 @@ from mlyard.sdk.dataset_inputs import RunInputsMixin
 from mlyard.sdk.metrics_queue import MetricsQueue
 from mlyard.sdk.run_files import RunFilesMixin
 from mlyard.sdk.run_jobs import RunJobsMixin
+from mlyard.sdk.run_listing import Filter
 from mlyard.sdk.run_metrics import RunMetricsMixin
 from mlyard.sdk.run_start import RunStart
 
@@ -39,18 +40,6 @@ CONTEXT_VARIABLES = (
     "MLYARD_RESOURCE_GROUP",
     "MLYARD_WORKSPACE_NAME",
 )
-Filter = str | Mapping[str, str] | builtins.list[str] | None
-
-
-def filter_params(values: Filter) -> builtins.list[str] | None:
-    """Azure's tag/property filters as query values: 'key' (any value) or 'key=value'."""
-    if values is None:
-        return None
-    if isinstance(values, str):
-        return [values]
-    if isinstance(values, Mapping):
-        return [f"{k}={v}" for k, v in values.items()]
-    return [str(v) for v in values]
 
 
 class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
@@ -156,27 +145,11 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
         properties: Filter = None,
         status: str | None = None,
         include_children: bool = False,
-        _parent_run_id: str | None = None,
     ) -> Iterator[Run]:
         """The experiment's runs, newest first; pages are fetched as the iteration goes."""
-        client = experiment.workspace._client
-        cursor: str | None = None
-        while True:
-            page = client.get(
-                experiment._path + "/runs",
-                type=type,
-                tag=filter_params(tags),
-                property=filter_params(properties),
-                status=status,
-                includeChildren=str(include_children).lower(),
-                cursor=cursor,
-                top=200,
-            )
-            for details in page["value"]:
-                yield Run(experiment, details["runId"], _details=details)
-            cursor = page.get("nextCursor")
-            if not cursor:
-                return
+        from mlyard.sdk.run_listing import list_runs
+
+        return list_runs(experiment, type, tags, properties, status, include_children)
 
     @staticmethod
     def search(
@@ -378,38 +351,3 @@ class Run(RunMetricsMixin, RunFilesMixin, RunJobsMixin, RunInputsMixin):
 
     def __repr__(self) -> str:
         return f"Run(Experiment: {self.experiment.name}, Id: {self.id}, Type: {self.type}, Status: {self.status})"
-
-
-def get_run(workspace: Workspace, run_id: str) -> Run:
-    """A run of the workspace by its id alone (its experiment is read from the run)."""
-    from mlyard.sdk.experiment import Experiment
-
-    details = workspace._client.get(f"{workspace._path}/runs/{seg(run_id)}")
-    return Run(Experiment(workspace, details["experimentName"]), details["runId"], _details=details)
-
-
-def list_workspace_runs(
-    workspace: Workspace,
-    experiment_name: str | None = None,
-    status: str | None = None,
-    top: int | None = None,
-    include_children: bool = False,
-) -> Iterator[dict[str, Any]]:
-    """The workspace's runs (of one experiment when named) as the server's records, newest first."""
-    cursor: str | None = None
-    left = top
-    while left is None or left > 0:
-        page = workspace._client.get(
-            workspace._path + "/runs",
-            experimentName=experiment_name,
-            status=status,
-            includeChildren=str(include_children).lower(),
-            cursor=cursor,
-            top=min(left, 1000) if left is not None else 200,
-        )
-        yield from page["value"]
-        if left is not None:
-            left -= len(page["value"])
-        cursor = page.get("nextCursor")
-        if not cursor:
-            return
