@@ -116,3 +116,23 @@ def fresh(folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+def print_table(
+    headers: tuple[str, ...], lines: list[tuple[str, ...]], title: str, left: tuple[int, ...], width: int
+) -> None:
+    """A benchmark's table with rich (rows whose last cell is MISSED in red), or plain text without it."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(title)
+        for line in [headers, *lines]:
+            print(" | ".join(line))
+        return
+    grid = Table(title=title, title_justify="left")
+    for i, name in enumerate(headers):
+        grid.add_column(name, justify="left" if i in left else "right", no_wrap=True)
+    for line in lines:
+        grid.add_row(*line, style="red" if line[-1] == "MISSED" else None)
+    Console(width=max(width, Console().width)).print(grid)

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import fresh, timed
+from _common import fresh, print_table, timed
 from _servers import Server, _tree, start_mlyard
 
 CASES = ("files", "profile")
@@ -270,25 +270,11 @@ def profile_case(ws: object, server: Server, root: Path, sizes: Sizes) -> list[R
     ]  # fmt: skip
 
 
-def print_table(rows: list[Row], title: str) -> None:
-    lines = [
+def table_lines(rows: list[Row]) -> list[tuple[str, ...]]:
+    return [
         (r.label, r.mine, r.reference, r.ratio, r.bar, "" if r.met is None else ("met" if r.met else "MISSED"))
         for r in rows
     ]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        for line in [HEADERS, *lines]:
-            print(" | ".join(line))
-        return
-    grid = Table(title=title, title_justify="left")
-    for i, name in enumerate(HEADERS):
-        grid.add_column(name, justify="left" if i in (0, 4) else "right", no_wrap=True)
-    for line in lines:
-        grid.add_row(*line, style="red" if line[-1] == "MISSED" else None)
-    Console(width=max(160, Console().width)).print(grid)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -335,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'quick' if args.quick else 'full'} run, {time.perf_counter() - began:.0f} s; "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
-    print_table(rows, title)
+    print_table(HEADERS, table_lines(rows), title, left=(0, 4), width=160)
     for note in notes(sizes, cases):
         print(f"- {note}")
     return 0

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import BATCH_POINTS, BIG_BATCH_POINTS, Figures, Sizes, make_files
+from _common import BATCH_POINTS, BIG_BATCH_POINTS, Figures, Sizes, make_files, print_table
 from _seed import SEARCH_FILTER, SEARCH_ORDER
 
 CASES = ("start", "log", "batch", "runs", "search", "history", "files")
@@ -148,24 +148,6 @@ def table(rows: list[Row], figures: dict[str, Figures]) -> list[tuple[str, ...]]
     return out
 
 
-def print_table(lines: list[tuple[str, ...]], title: str) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        for line in [HEADERS, *lines]:
-            print(" | ".join(line))
-        return
-    grid = Table(title=title, title_justify="left")
-    for i, name in enumerate(HEADERS):
-        grid.add_column(name, justify="left" if i in (0, 5) else "right", no_wrap=True)
-    for line in lines:
-        style = "red" if line[-1] == "MISSED" else None
-        grid.add_row(*line, style=style)
-    Console(width=max(200, Console().width)).print(grid)
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute or two")
@@ -227,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}), {'quick' if args.quick else 'full'} run, "
         f"{time.perf_counter() - began:.0f} s; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
-    print_table(table(rows_for(sizes), figures), title)
+    print_table(HEADERS, table(rows_for(sizes), figures), title, left=(0, 5), width=200)
     for line in [*method_notes(sizes, args.skip_mlflow, cases), *notes]:
         print(f"- {line}")
     return 0
