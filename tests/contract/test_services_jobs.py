@@ -316,6 +316,10 @@ def test_a_new_leader_adopts_live_jobs_fails_vanished_ones_and_keeps_the_queue(
     gone = jobs.get_job(platform, *WS, vanishing).job
     assert gone.pid is not None and alive(gone.pid)
     os.killpg(gone.pid, signal.SIGKILL)  # its process dies while no server watches
+    deadline = time.monotonic() + WAIT
+    while alive(gone.pid):  # SIGKILL lands asynchronously: a busy host may show it alive a moment
+        assert time.monotonic() < deadline, "the killed job's process is still alive"
+        time.sleep(0.02)
     second = new_scheduler(platform)
     second.start()
     try:

@@ -362,5 +362,10 @@ def finalize(p: Platform, t: Tracked, poll: JobPoll, *, epoch: str | None, lost:
         note(p, t.run_id, f"not uploaded: {problem}")
     if count:
         note(p, t.run_id, f"uploaded {count} file(s) from ./outputs and ./logs")
+    # Released before the final status, so that a run seen finished has left nothing behind on
+    # its host (its log is already in the database; the folder is not needed to seal it).
+    try:
+        t.backend.release(t.handle)
+    except Exception:
+        log.exception("run %s: releasing its processes and folder failed", t.run_id)
     conclude(p, t.job, status, reason, error, epoch=epoch, exit_code=poll.exit_code)
-    t.backend.release(t.handle)
