@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from tests.contract.identity_helpers import PASSWORD, dump_database, user
 
 from mlyard.core import actions as A
 from mlyard.core.entities.identity import Principal, PrincipalRef, PrincipalType
@@ -27,20 +28,14 @@ from mlyard.core.scopes import Scope
 from mlyard.services import groups, identity, rbac, users
 from mlyard.services import service_principals as sps
 from mlyard.services.principals import principal_ids_of, resolve_principal
-from mlyard.store.database import METADATA, Database
+from mlyard.store.database import Database
 from mlyard.store.identity import AccessTokenRow
 from mlyard.store.principals import ServicePrincipalRow
 from mlyard.store.rbac import RbacRepository
 
-PASSWORD = "correct horse battery"
 ROOT = Scope()
 WS = Scope("sub1", "rg1", "ws1")
 HOUR = timedelta(hours=1)
-
-
-def user(db: Database, name: str) -> Principal:
-    made = identity.create_user(db, name, PASSWORD)
-    return Principal(made.id, PrincipalType.USER, made.username, "test")
 
 
 def group(db: Database, name: str) -> Principal:
@@ -65,11 +60,6 @@ def sp_principal(db: Database, secret_of: tuple[str, str]) -> Principal:
 def new_sp(db: Database, name: str) -> tuple[str, str]:
     made, secret = sps.create_service_principal(db, name, secret_ttl_days=30, created_by=None)
     return made.client_id, secret
-
-
-def dump_database(db: Database) -> str:
-    with db.read() as session:
-        return "\n".join(repr(tuple(row)) for t in METADATA.sorted_tables for row in session.execute(select(t)))
 
 
 # users

@@ -6,7 +6,7 @@ Registered on :data:`mlyard.cli.compute.app` when that module loads (its last li
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -43,53 +43,37 @@ def _instance(name: str, workspace: str | None, group: str | None, subscription:
     return target
 
 
-_DOING = {"start": "Starting", "stop": "Stopping", "restart": "Restarting"}
+# The verb shown while it works, and the command's help.
+_LIFECYCLE = {
+    "start": ("Starting", "Start a stopped compute instance (its Jupyter server)."),
+    "stop": ("Stopping", "Stop a compute instance: its kernels end; its notebooks stay in the workspace."),
+    "restart": ("Restarting", "Restart a compute instance."),
+}
 
 
-def _lifecycle(operation: str, name: str, no_wait: bool, ws: Any, output: OutputFormat) -> None:
-    target = _instance(name, *ws)
-    with progress(f"{_DOING[operation]} compute instance '{target.name}'…"):
-        getattr(target, operation)(wait_for_completion=not no_wait, show_output=False)
-    render(target.serialize(), output, DETAIL_COLUMNS)
+def _lifecycle_command(operation: str) -> None:
+    """Register ``mlyard compute <operation>``: the three differ only in the SDK call and words."""
+    doing, help_text = _LIFECYCLE[operation]
+
+    def command(
+        name: NameOption,
+        no_wait: NoWaitOption = False,
+        workspace_name: WorkspaceNameOption = None,
+        resource_group: ResourceGroupOption = None,
+        subscription: SubscriptionOption = None,
+        output: OutputOption = OutputFormat.TABLE,
+    ) -> None:
+        target = _instance(name, workspace_name, resource_group, subscription)
+        with progress(f"{doing} compute instance '{target.name}'…"):
+            getattr(target, operation)(wait_for_completion=not no_wait, show_output=False)
+        render(target.serialize(), output, DETAIL_COLUMNS)
+
+    command.__doc__ = help_text
+    app.command(operation)(command)
 
 
-@app.command("start")
-def start(
-    name: NameOption,
-    no_wait: NoWaitOption = False,
-    workspace_name: WorkspaceNameOption = None,
-    resource_group: ResourceGroupOption = None,
-    subscription: SubscriptionOption = None,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """Start a stopped compute instance (its Jupyter server)."""
-    _lifecycle("start", name, no_wait, (workspace_name, resource_group, subscription), output)
-
-
-@app.command("stop")
-def stop(
-    name: NameOption,
-    no_wait: NoWaitOption = False,
-    workspace_name: WorkspaceNameOption = None,
-    resource_group: ResourceGroupOption = None,
-    subscription: SubscriptionOption = None,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """Stop a compute instance: its kernels end; its notebooks stay in the workspace."""
-    _lifecycle("stop", name, no_wait, (workspace_name, resource_group, subscription), output)
-
-
-@app.command("restart")
-def restart(
-    name: NameOption,
-    no_wait: NoWaitOption = False,
-    workspace_name: WorkspaceNameOption = None,
-    resource_group: ResourceGroupOption = None,
-    subscription: SubscriptionOption = None,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """Restart a compute instance."""
-    _lifecycle("restart", name, no_wait, (workspace_name, resource_group, subscription), output)
+for _operation in _LIFECYCLE:
+    _lifecycle_command(_operation)
 
 
 @app.command("open")
