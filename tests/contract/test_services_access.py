@@ -188,7 +188,7 @@ def test_assigning_twice_when_asked_not_to_is_a_409(tree: Platform) -> None:
 
 def test_listing_groups_does_not_reveal_which_subscriptions_exist(tree: Platform) -> None:
     authz = rbac.Authorizer(tree.db, user(tree.db, "paul"))
-    outcomes = []
+    outcomes: list[tuple[str, object]] = []
     for subscription_id in ("sub1", "no-such-subscription"):
         try:
             outcomes.append(("listed", tuple(subscriptions.list_resource_groups(tree, authz, subscription_id))))
