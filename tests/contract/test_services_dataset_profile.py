@@ -3,9 +3,13 @@ that are estimates said so; column-type detection that rules types out on the fi
 
 from __future__ import annotations
 
+import decimal
 import json
+import statistics
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from mlyard.core.entities.identity import Principal
@@ -83,3 +87,61 @@ def test_types_ruled_out_on_the_first_rows_are_not_counted_again(p: Platform, mo
     made = dataset_data.preview(p, WS, tabular("t.csv"), 3)
     assert [(c.name, c.type) for c in made[0]] == [("d", "VARCHAR"), ("late", "BIGINT"), ("n", "VARCHAR")]
     assert dataset_reads.PROBE_ROWS < 150
+
+
+def test_mean_and_std_past_the_sample_match_exact_arithmetic(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sums are taken around the sample's mean; sorted columns put the first 101 rows' mean
+    # far from the whole's (the worst case: 500 times the rows of the sample), and a large offset
+    # with a small spread would lose the variance to a plain sum of squares.
+    monkeypatch.setattr(dataset_profile, "SAMPLE_ROWS", 100)
+    n = 50_000
+    columns: dict[str, list[str]] = {
+        "i": [str(i) for i in range(n)],
+        "big": [f"{1e9 + i * 0.001:.3f}" for i in range(n)],
+        "late": ["" if i < 200 else f"{(i * 7919) % 1000 / 8:.3f}" for i in range(n)],  # none in the sample
+        "one": ["4.5" if i == 150 else "" for i in range(n)],  # a single value, after the sample
+    }
+    lines = [",".join(columns)] + [",".join(v[i] for v in columns.values()) for i in range(n)]
+    datastore_files.upload(p, *WS, STORE, "m.csv", ["\n".join(lines).encode() + b"\n"])
+    made = dataset_data.profile(p, WS, tabular("m.csv"))
+    assert made["sampleRows"] == 100
+    cols = by_name(made)
+    for name in ("i", "big", "late"):
+        values = [float(v) for v in columns[name] if v]
+        assert cols[name]["count"] == len(values)
+        # statistics computes with exact fractions inside, rounded once at the end.
+        assert cols[name]["mean"] == pytest.approx(statistics.mean(values), rel=1e-10)
+        assert cols[name]["std"] == pytest.approx(statistics.stdev(values), rel=1e-10)
+    assert cols["i"]["mean"] == (n - 1) / 2  # whole numbers: exact sums
+    one = cols["one"]
+    assert (one["type"], one["count"], one["mean"], one["std"]) == ("DOUBLE", 1, 4.5, None)  # std needs two values
+
+
+def test_parquet_numbers_and_lists_of_numbers_past_the_sample(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A list of numbers has no mean (avg of a list was a binder error); small integer, float and
+    # decimal types have theirs.
+    monkeypatch.setattr(dataset_profile, "SAMPLE_ROWS", 10)
+    n = 500
+    table = pa.table({
+        "small": pa.array([i % 100 for i in range(n)], pa.int8()),
+        "half": pa.array([i * 0.5 for i in range(n)], pa.float32()),
+        "money": pa.array([decimal.Decimal(f"{i}.25") for i in range(n)], pa.decimal128(12, 2)),
+        "pair": pa.array([[i, i + 1] for i in range(n)], pa.list_(pa.int64())),
+    })  # fmt: skip
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    datastore_files.upload(p, *WS, STORE, "n.parquet", [sink.getvalue().to_pybytes()])
+    source = {"paths": [{"datastore": STORE, "path": "n.parquet"}], "format": "parquet"}
+    made = dataset_data.profile(p, WS, {"datasetType": "tabular", "source": source, "transforms": []})
+    assert made["sampleRows"] == 10
+    cols = by_name(made)
+    for name, values in (
+        ("small", [i % 100 for i in range(n)]),
+        ("half", [i * 0.5 for i in range(n)]),
+        ("money", [i + 0.25 for i in range(n)]),
+    ):
+        assert cols[name]["mean"] == pytest.approx(statistics.mean(values), rel=1e-12)
+        assert cols[name]["std"] == pytest.approx(statistics.stdev(values), rel=1e-10)
+    pair = cols["pair"]
+    assert (pair["count"], pair["mean"], pair["std"]) == (n, None, None)
+    assert pair["approximate"] == ["distinct", "topValues"]

@@ -1,11 +1,13 @@
 """Dataset sources beyond plain CSV through the services: JSON lines, includePath,
-setColumnTypes, a version's files page by page; bad options refused with nothing registered."""
+setColumnTypes (delimited, JSON lines and Parquet), a version's files page by page; bad options
+refused with nothing registered."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from mlyard.core.entities.identity import Principal
@@ -78,8 +80,51 @@ def test_bad_source_options_register_nothing(
 ) -> None:
     with pytest.raises(InvalidDatasetDefinition, match=message):
         datasets.register(p, admin, *WS, "bad", source("d/*.csv", **options))
-    with pytest.raises(InvalidDatasetDefinition, match="delimited and JSON-lines"):
-        datasets.register(p, admin, *WS, "bad", source("d/a.csv", "parquet", setColumnTypes={"id": "BIGINT"}))
+    files = {"paths": [{"datastore": STORE, "path": "d/a.csv"}], "format": "files", "setColumnTypes": {"id": "BIGINT"}}
+    with pytest.raises(InvalidDatasetDefinition, match="delimited, JSON-lines and Parquet"):
+        datasets.register(p, admin, *WS, "bad", {"datasetType": "file", "source": files, "transforms": []})
+    assert datasets.list_datasets(p, *WS) == []
+
+
+def put_parquet(p: Platform) -> None:
+    # Text that should be numbers and dates, as Parquet written by a careless tool holds it.
+    table = pa.table({"id": [1, 2], "code": ["007", "010"], "when": ["2024-01-02", "2024-02-03"], "name": ["a", "b"]})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    datastore_files.upload(p, *WS, STORE, "q/t.parquet", [sink.getvalue().to_pybytes()])
+
+
+def test_set_column_types_casts_parquet_columns_on_read(p: Platform, admin: Principal) -> None:
+    put_parquet(p)
+    typed = source("q/*.parquet", "parquet", includePath=True, setColumnTypes={"code": "BIGINT", "when": "DATE"})
+    columns, _ = dataset_data.preview(p, WS, typed, 1)
+    kinds = [(c.name, c.type) for c in columns]
+    assert kinds == [("id", "BIGINT"), ("code", "BIGINT"), ("when", "DATE"), ("name", "VARCHAR"), ("Path", "VARCHAR")]
+    got = rows(p, typed)
+    assert [(r["code"], r["when"].isoformat(), r["Path"]) for r in got] == [
+        (7, "2024-01-02", "q/t.parquet"), (10, "2024-02-03", "q/t.parquet")
+    ]  # fmt: skip
+    version, _ = datasets.register(p, admin, *WS, "typedq", typed)
+    assert [(c.name, c.type) for c in version.columns][:3] == [("id", "BIGINT"), ("code", "BIGINT"), ("when", "DATE")]
+    ref = {"datasetType": "tabular", "source": {"dataset": {"name": "typedq", "version": 1}}, "transforms": []}
+    code = {c["name"]: c for c in dataset_data.profile(p, WS, ref)["columns"]}["code"]
+    assert (code["type"], code["min"], code["max"], code["mean"]) == ("BIGINT", 7, 10, 8.5)
+
+
+@pytest.mark.parametrize(
+    ("types", "message"),
+    [
+        ({"code": "INTERVAL"}, "cannot have type 'INTERVAL'"),
+        ({"nope": "BIGINT"}, "names column.*nope.*they have id, code, when, name"),
+        ({"name": "BIGINT"}, "cannot be read.*name.*set_column_types"),  # 'a' is no number
+    ],
+)
+def test_bad_parquet_column_types_register_nothing(
+    p: Platform, admin: Principal, types: dict[str, str], message: str
+) -> None:
+    put_parquet(p)
+    with pytest.raises(InvalidDatasetDefinition, match=message):
+        datasets.register(p, admin, *WS, "bad", source("q/t.parquet", "parquet", setColumnTypes=types))
     assert datasets.list_datasets(p, *WS) == []
 
 

@@ -95,3 +95,33 @@ def test_register_pandas_dataframe_get_by_id_and_file_pages(ws: Workspace, tmp_p
     with pytest.raises(InvalidDatasetDefinition, match="continuation token"):
         http.get(path, pageSize=2, continuationToken="bogus!")
     assert http.get(path)["nextContinuationToken"] is None and http.get(path)["total"] == 5
+
+
+def test_parquet_set_column_types(ws: Workspace, tmp_path: Path) -> None:
+    store = ws.get_default_datastore()
+    (tmp_path / "q").mkdir()
+    pd.DataFrame({"id": [1, 2], "code": ["007", "010"], "when": ["2024-01-02", "2024-02-03"]}).to_parquet(
+        tmp_path / "q" / "t.parquet", index=False
+    )
+    store.upload(str(tmp_path / "q"), target_path="q", show_progress=False)
+
+    typed = Dataset.Tabular.from_parquet_files(
+        (store, "q/t.parquet"), set_column_types={"code": "int", "when": DataType.to_date()}
+    )
+    frame = typed.to_pandas_dataframe()
+    assert frame["code"].tolist() == [7, 10] and frame["code"].dtype.kind == "i"
+    assert [str(d) for d in frame["when"]] == ["2024-01-02", "2024-02-03"]
+    registered = typed.register(ws, "typedq")
+    assert [c["type"] for c in registered.get_details()["columns"]] == ["BIGINT", "BIGINT", "DATE"]
+    assert registered.get_profile()["code"]["max"] == 10
+
+    with pytest.raises(ValidationError, match="not a column type"):  # refused before any request
+        Dataset.Tabular.from_parquet_files((store, "q/t.parquet"), set_column_types={"code": "complex"})
+    with pytest.raises(InvalidDatasetDefinition, match="cannot have type 'INTERVAL'"):
+        Dataset.Tabular.from_parquet_files((store, "q/t.parquet"), set_column_types={"code": DataType("INTERVAL")})
+    unchecked = Dataset.Tabular.from_parquet_files(
+        (store, "q/t.parquet"), set_column_types={"code": DataType("BLOB")}, validate=False
+    )
+    with pytest.raises(InvalidDatasetDefinition, match="cannot have type 'BLOB'"):
+        unchecked.register(ws, "badq")
+    assert set(Dataset.get_all(ws)) == {"typedq"}

@@ -192,11 +192,15 @@ class TabularFactory:
         path: Any,
         validate: bool = True,
         include_path: bool = False,
+        set_column_types: Mapping[str, Any] | None = None,
         workspace: Workspace | None = None,
         show_progress: bool = True,
     ) -> TabularDataset:
+        """Parquet files, with their own column types; ``set_column_types`` casts columns as the
+        rows are read (a value that does not convert is an error naming it)."""
         ws, paths = resolve_paths(path, workspace, show_progress)
-        return _tabular(ws, _options({"paths": paths, "format": "parquet"}, include_path, None), validate)
+        source = _options({"paths": paths, "format": "parquet"}, include_path, set_column_types)
+        return _tabular(ws, source, validate)
 
     @staticmethod
     def from_json_lines_files(

@@ -78,8 +78,8 @@ def _source(kind: DatasetType, src: object) -> dict[str, Any]:
 
 
 def _column_types(types: object, fmt: str) -> dict[str, str]:
-    if fmt not in (SourceFormat.DELIMITED, SourceFormat.JSON_LINES):
-        raise _bad("set_column_types is for delimited and JSON-lines files.", "setColumnTypes")
+    if fmt not in (SourceFormat.DELIMITED, SourceFormat.JSON_LINES, SourceFormat.PARQUET):
+        raise _bad("set_column_types is for delimited, JSON-lines and Parquet files.", "setColumnTypes")
     if not isinstance(types, dict) or len(types) > 10_000:
         raise _bad("setColumnTypes maps column names to types.", "setColumnTypes")
     out = {}

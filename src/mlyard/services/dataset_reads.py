@@ -80,8 +80,9 @@ def _read_error(text: str, shown: dict[str, str]) -> InvalidDatasetDefinition:
     message = " ".join(head)[:800] + (f" ({where})" if where else "")
     if "convert" in text:
         message += (
-            ". The column's type was inferred from the first rows of the first file; pass "
-            "infer_column_types=False to read every column as text."
+            ". The column's type was set by set_column_types, or inferred from the first rows of the "
+            "first file; change set_column_types, or pass infer_column_types=False to read a delimited "
+            "file's columns as text."
         )
     return InvalidDatasetDefinition(f"The dataset cannot be read: {message}", target="data")
 
@@ -113,7 +114,7 @@ def detect_columns(con: duckdb.DuckDBPyConnection, fmt: str, options: dict[str, 
     """The columns of a dataset whose first file is ``first`` (see the module's docstring)."""
     if fmt == "parquet":
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [first]).fetchall()
-        return [Column(str(row[0]), str(row[1])) for row in described]
+        return _with_set_types([Column(str(row[0]), str(row[1])) for row in described], options)
     if fmt == "jsonLines":
         described = con.execute(
             f"DESCRIBE SELECT * FROM read_json(?, format = 'newline_delimited', sample_size = {SAMPLE_ROWS})", [first]

@@ -155,6 +155,17 @@ def _split(t: dict[str, Any], inner: str) -> str:
     )
 
 
+def _parquet_casts(options: dict[str, Any]) -> str:
+    """``CAST("c" AS TYPE) AS "c", ...`` for ``setColumnTypes``; a value that does not convert is
+    a read error naming it (as a CSV's), not a null."""
+    casts = []
+    for name, kind in dict(options.get("setColumnTypes") or {}).items():
+        if kind not in TYPES:
+            raise InvalidDatasetDefinition(f"Column '{name}' has an unknown type {kind!r}.", target="setColumnTypes")
+        casts.append(f"CAST({ident(name)} AS {kind}) AS {ident(name)}")
+    return ", ".join(casts)
+
+
 def source(
     fmt: str,
     options: dict[str, Any],
@@ -174,6 +185,9 @@ def source(
     tag = f", filename = {_literal(_PATH)}" if with_path else ""
     if fmt == "parquet":
         inner = f"read_parquet(?, union_by_name = true{tag})"
+        casts = _parquet_casts(options)
+        if casts:  # Parquet has its own types: setColumnTypes casts them as the rows are read
+            inner = f"(SELECT * REPLACE ({casts}) FROM {inner})"
     else:
         types = []
         for c in columns:
