@@ -194,3 +194,34 @@ def test_cursor_refused_with_another_search_and_limits(platform: Platform, seede
     with pytest.raises(InvalidFilter, match="position 17"):
         run_search.search_runs(platform, *WS, filter="metrics.loss > 1 or tags.a = 'b'")
     assert len(run_search.search_runs(platform, *WS).runs) == 100
+
+
+def test_filter_on_the_order_key_answers_as_an_exists_would(platform: Platform, seeded: list[Seeded]) -> None:
+    """A filter on the key the order walks is tested on the joined row (not through EXISTS): same
+    runs, same order, every run once across pages with ties (five lr values), NaN never matching."""
+    by_id = {s.id: s for s in seeded}
+
+    def acc(s: Seeded) -> float:
+        return math.nan if s.accuracy is None else s.accuracy
+
+    cases: list[tuple[str, str, Callable[[Seeded], bool], Callable[[Seeded], object]]] = [
+        ("metrics.accuracy > 0.3 and metrics.accuracy <= 0.7", "metrics.accuracy DESC",
+         lambda s: 0.3 < acc(s) <= 0.7, acc),
+        ("metrics.accuracy != 0.5", "metrics.accuracy", lambda s: not math.isnan(acc(s)) and acc(s) != 0.5, acc),
+        ("params.lr IN ('0.1', '0.3') and tags.team = 'vision'", "params.lr DESC",
+         lambda s: s.lr in ("0.1", "0.3") and s.team == "vision", lambda s: s.lr),
+        ("params.lr != '0.2'", "params.lr", lambda s: s.lr != "0.2", lambda s: s.lr),
+        ("params.model LIKE 'c%'", "params.model", lambda s: s.model == "cnn", lambda s: s.model),
+        ("tags.team NOT IN ('nlp')", "tags.team DESC", lambda s: s.team == "vision", lambda s: s.team),
+    ]  # fmt: skip
+    for text, order, keep, key in cases:
+        descending = order.endswith("DESC")
+        for page_size in (7, 1000):
+            got = _all(platform, page_size=page_size, filter=text, order_by=[order])
+            assert len(got) == len(set(got)), (text, order)
+            assert set(got) == _expect(seeded, keep), (text, order)
+            values = [key(by_id[i]) for i in got]
+            assert values == sorted(values, reverse=descending), (text, order)  # type: ignore[type-var]
+            # Ties go by run id, in the direction of the last key.
+            ties = [i for i in got if key(by_id[i]) == values[0]]
+            assert ties == sorted(ties, reverse=descending), (text, order)
