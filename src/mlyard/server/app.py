@@ -52,8 +52,11 @@ from mlyard.services.scheduler import Scheduler
 
 log = logging.getLogger("mlyard.server")
 
-# One router per asset kind, one line each.
+# One router per asset kind, one line each. The SDK's hot routes first: a request is matched
+# router by router in this order, and no path of these two is one of another router's.
 ROUTERS = (
+    runs.router,
+    metrics.router,
     health.router,
     auth.router,
     subscriptions.router,
@@ -70,9 +73,7 @@ ROUTERS = (
     role_definitions.router,
     role_assignments.router,
     permissions.router,
-    metrics.router,
     experiments.router,
-    runs.router,
     run_files.router,
     computes.router,
     compute_sizes.router,

@@ -29,7 +29,8 @@ PUBLIC_PATHS = frozenset(
 _bearer = HTTPBearer(auto_error=False, description="A personal access token: 'Authorization: Bearer mly_…'")
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    # Async: FastAPI runs a sync dependency in a worker thread, a hop on every request.
     platform: Platform = request.app.state.platform
     return platform
 
@@ -37,13 +38,16 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
 async def current_principal(
-    request: Request,
-    platform: PlatformDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, platform: Platform, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    # Async, so that a token the cache knows costs no hop to a worker thread; only a miss
-    # (database I/O) runs in one.
+    """The caller, from its bearer token. Async, so that a token the cache knows costs no hop to
+    a worker thread; only a miss (database I/O) runs in one. Called by :class:`Authorize` itself,
+    not as a dependency of its own: FastAPI resolves each dependency on every request, at a cost
+    that showed on the busiest routes."""
     note = audit_note(request)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise AuthenticationError(
@@ -57,9 +61,6 @@ async def current_principal(
         principal = await run_in_threadpool(identity.authenticate_token, platform.db, secret)
     note.principal = principal
     return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ class Authorize:
         self.scope_body = scope_body
         self.per_item = per_item
 
-    async def __call__(self, request: Request, principal: PrincipalDep, platform: PlatformDep) -> AuthContext:
+    async def __call__(self, request: Request, credentials: Credentials) -> AuthContext:
+        platform: Platform = request.app.state.platform
+        principal = await current_principal(request, platform, credentials)
         if self.scope_query:
             scope = Scope.parse(request.query_params.get(self.scope_query) or "/")
         elif self.scope_body:

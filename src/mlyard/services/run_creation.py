@@ -26,7 +26,7 @@ from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
 from mlyard.services.run_changes import check_error, check_params
 from mlyard.services.runs import _check_display_name, _run_not_found, new_run_id, workspace_of
-from mlyard.store.tracking import RunRow, TrackingRepository
+from mlyard.store.tracking import TrackingRepository
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -100,7 +100,10 @@ def create_whole_run(
                     f"'mlyard experiment reactivate -n {experiment.name}') before starting runs in it.",
                     target="experimentName",
                 )
-            if new.run_id is not None and repo.run_exists(new.run_id):
+            # One statement: the next number, and whether the id is taken (a retry, or a clash).
+            number, taken = repo.numbering(experiment.id, new.run_id)
+            if taken:
+                assert new.run_id is not None
                 found = repo.get_run(ws.id, new.run_id)
                 if found is None or not _same(found, experiment.id, name, tags, properties, params, new):
                     raise RunAlreadyExists(
@@ -116,13 +119,15 @@ def create_whole_run(
                     raise _run_not_found(ws.name, new.parent_run_id, "Parent run")
                 # Children live in their parent's experiment.
                 experiment_id, experiment_named = parent.experiment_id, parent.experiment_name
+                if experiment_id != experiment.id:
+                    number = repo.next_run_number(experiment_id)
             status = new.status or RunStatus.RUNNING
             run = Run(
                 id=new.run_id or new_run_id(),
                 workspace_id=ws.id,
                 experiment_id=experiment_id,
                 experiment_name=experiment_named,
-                number=repo.next_run_number(experiment_id),
+                number=number,
                 display_name=name,
                 status=status,
                 run_type=RunType.INTERACTIVE,
@@ -136,7 +141,7 @@ def create_whole_run(
                 params=dict(sorted(params.items())),
                 error=error,
             )
-            repo.add_run(_row(run), tags, properties, params)
+            repo.add_run(run)
             if prepared:
                 assert new.batch_id is not None
                 metrics.store_in(session, run.id, new.batch_id, prepared, total, new=True)
@@ -150,25 +155,6 @@ def create_whole_run(
         if made is None:
             raise Conflict("The experiment was deleted while the run was being created: try again.")
     return made
-
-
-def _row(run: Run) -> RunRow:
-    return RunRow(
-        id=run.id,
-        workspace_id=run.workspace_id,
-        experiment_id=run.experiment_id,
-        number=run.number,
-        display_name=run.display_name,
-        status=run.status.value,
-        run_type=run.run_type.value,
-        parent_run_id=run.parent_run_id,
-        created_by=run.created_by,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
-        error=run.error,
-        deleted_at=None,
-    )
 
 
 def _same(

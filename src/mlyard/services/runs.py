@@ -33,10 +33,7 @@ from mlyard.services.experiments import check_tags, get_experiment, get_or_creat
 from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
 from mlyard.services.workspaces import get_workspace
-from mlyard.store.tracking import (
-    RunRow,
-    TrackingRepository,
-)
+from mlyard.store.tracking import TrackingRepository
 
 MAX_PAGE = 1000
 MAX_CHILDREN = 1000
@@ -256,36 +253,41 @@ def _insert_runs(
     now = utcnow()
     with p.db.write() as session:
         repo = TrackingRepository(session)
-        if repo.lock_experiment(experiment_id) is None:
+        experiment = repo.lock_experiment(experiment_id)
+        if experiment is None:
             raise Conflict("The experiment was deleted while the run was being created: try again.")
+        experiment_name = experiment.name
         if parent_run_id is not None:
             parent = repo.get_run(workspace_id, parent_run_id)
             if parent is None:
                 raise _run_not_found(workspace, parent_run_id, "Parent run")
-            experiment_id = parent.experiment_id  # children live in their parent's experiment
+            # Children live in their parent's experiment.
+            experiment_id, experiment_name = parent.experiment_id, parent.experiment_name
         number = repo.next_run_number(experiment_id)
-        ids = []
-        for offset, name in enumerate(names):
-            run_id = new_run_id()
-            row = RunRow(
-                id=run_id,
+        made = [
+            Run(
+                id=new_run_id(),
                 workspace_id=workspace_id,
                 experiment_id=experiment_id,
+                experiment_name=experiment_name,
                 number=number + offset,
                 display_name=name,
-                status=status.value,
-                run_type=run_type.value,
+                status=status,
+                run_type=run_type,
                 parent_run_id=parent_run_id,
                 created_by=actor.id if actor is not None else None,
                 created_at=now,
                 started_at=now if status is RunStatus.RUNNING else None,
                 ended_at=None,
-                error=None,
-                deleted_at=None,
+                tags=dict(sorted(tags.items())),
+                properties=dict(sorted(properties.items())),
+                params={},
             )
-            repo.add_run(row, tags, properties)
-            ids.append(run_id)
-        return [run for run_id in ids if (run := repo.get_run(workspace_id, run_id)) is not None]
+            for offset, name in enumerate(names)
+        ]
+        for run in made:
+            repo.add_run(run)
+        return made  # the values just written, not read back
 
 
 def create_run(

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -61,16 +64,21 @@ class ExperimentRow(Base):
     deleted_at: Mapped[datetime | None]
 
     def to_entity(self) -> Experiment:
-        return Experiment(
-            id=self.id,
-            workspace_id=self.workspace_id,
-            name=self.name,
-            archived=self.archived,
-            tags=dict(self.tags),
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            deleted_at=self.deleted_at,
-        )
+        return _experiment(self)
+
+
+def _experiment(r: Any) -> Experiment:
+    """An experiment of its row: an ``ExperimentRow``, or a plain row of its columns."""
+    return Experiment(
+        id=r.id,
+        workspace_id=r.workspace_id,
+        name=r.name,
+        archived=r.archived,
+        tags=dict(r.tags),
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        deleted_at=r.deleted_at,
+    )
 
 
 class RunRow(Base):
@@ -122,6 +130,40 @@ class RunPropertyRow(Base):
 
 
 KeyValueRow = type[RunTagRow] | type[RunParamRow] | type[RunPropertyRow]
+
+
+def _experiment_query(include_deleted: bool, for_update: bool) -> Select[Any]:
+    table = ExperimentRow.__table__
+    query = select(*table.c).where(
+        table.c.workspace_id == bindparam("workspace_id"), table.c.name_key == bindparam("name_key")
+    )
+    if not include_deleted:
+        query = query.where(table.c.deleted_at.is_(None))
+    return query.with_for_update() if for_update else query
+
+
+_RUNS = cast(Table, RunRow.__table__)
+# The statements of run creation, built once (building one costs more than running it here).
+_EXPERIMENT_BY_NAME = {
+    (include_deleted, for_update): _experiment_query(include_deleted, for_update)
+    for include_deleted in (False, True)
+    for for_update in (False, True)
+}
+_NUMBERING = select(func.max(_RUNS.c.number), exists().where(_RUNS.c.id == bindparam("run_id"))).where(
+    _RUNS.c.experiment_id == bindparam("experiment_id")
+)
+
+
+def _run_values(run: Run) -> dict[str, Any]:
+    """The ``runs`` row of a run entity: the one place that builds it (every creation path)."""
+    return {
+        "id": run.id, "workspace_id": run.workspace_id, "experiment_id": run.experiment_id, "number": run.number,
+        "display_name": run.display_name, "status": run.status.value, "run_type": run.run_type.value,
+        "parent_run_id": run.parent_run_id, "created_by": run.created_by, "created_at": run.created_at,
+        "started_at": run.started_at, "ended_at": run.ended_at, "error": run.error, "deleted_at": run.deleted_at,
+    }  # fmt: skip
+
+
 # A run's columns, for queries that read plain rows (``to_runs`` takes them as it takes RunRow
 # objects): a page of ORM objects costs more than its query.
 RUN_COLUMNS = (
@@ -141,15 +183,10 @@ class TrackingRepository:
     def get_experiment(
         self, workspace_id: str, name: str, *, include_deleted: bool = False, for_update: bool = False
     ) -> Experiment | None:
-        query = select(ExperimentRow).where(
-            ExperimentRow.workspace_id == workspace_id, ExperimentRow.name_key == name_key(name)
-        )
-        if not include_deleted:
-            query = query.where(ExperimentRow.deleted_at.is_(None))
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.scalar(query)
-        return row.to_entity() if row else None
+        # A statement built once, of plain columns: run creation reads its experiment on every request.
+        query = _EXPERIMENT_BY_NAME[include_deleted, for_update]
+        row = self.session.execute(query, {"workspace_id": workspace_id, "name_key": name_key(name)}).first()
+        return _experiment(row) if row else None
 
     def lock_experiment(self, experiment_id: str) -> Experiment | None:
         """Lock the experiment's row, which serializes the run numbering of one experiment on
@@ -180,29 +217,25 @@ class TrackingRepository:
 
     # runs
     def next_run_number(self, experiment_id: str) -> int:
-        # Deleted runs count: a run number never names two runs.
-        highest = self.session.scalar(select(func.max(RunRow.number)).where(RunRow.experiment_id == experiment_id))
-        return int(highest or 0) + 1
+        return self.numbering(experiment_id)[0]
 
-    def add_run(
-        self,
-        row: RunRow,
-        tags: Mapping[str, str],
-        properties: Mapping[str, str],
-        params: Mapping[str, str] | None = None,
-    ) -> None:
-        """A new run with its key/values: plain inserts, one flush (a new run has nothing to replace)."""
-        self.session.add(row)
-        self.session.flush()  # the run first: its key/values refer to it
-        for table, values in ((RunTagRow, tags), (RunPropertyRow, properties), (RunParamRow, params or {})):
-            if values:  # core executemany: the unit of work costs more than these rows
+    def numbering(self, experiment_id: str, run_id: str | None = None) -> tuple[int, bool]:
+        """The experiment's next run number, and whether any workspace has a run ``run_id``
+        already (ids are global): one statement, read in the write transaction. Deleted runs
+        count: a run number never names two runs."""
+        highest, found = self.session.execute(_NUMBERING, {"experiment_id": experiment_id, "run_id": run_id}).one()
+        return int(highest or 0) + 1, bool(found)
+
+    def add_run(self, run: Run) -> None:
+        """A new run with its tags, properties and parameters: Core inserts, one executemany per
+        table (a new run has nothing to replace, and the unit of work would cost more than the rows)."""
+        self.session.execute(insert(_RUNS), _run_values(run))  # the run first: its key/values refer to it
+        for table, values in ((RunTagRow, run.tags), (RunPropertyRow, run.properties), (RunParamRow, run.params)):
+            if values:
                 self.session.execute(
-                    insert(table), [{"run_id": row.id, "key": k, "value": v} for k, v in values.items()]
+                    insert(cast(Table, table.__table__)),
+                    [{"run_id": run.id, "key": k, "value": v} for k, v in values.items()],
                 )
-
-    def run_exists(self, run_id: str) -> bool:
-        """Whether any workspace has a run with this id (ids are global)."""
-        return self.session.scalar(select(RunRow.id).where(RunRow.id == run_id)) is not None
 
     def get_run(self, workspace_id: str, run_id: str, *, for_update: bool = False) -> Run | None:
         query = select(RunRow).where(RunRow.workspace_id == workspace_id, RunRow.id == run_id)
