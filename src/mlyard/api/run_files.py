@@ -1,7 +1,8 @@
 """Wire schemas of a run's files: what an upload answers and what a listing holds.
 
 Uploads and downloads carry the file's raw bytes, not JSON; the file's sha256 travels in the
-``X-Content-SHA256`` header (hex) both ways, and a download's ``ETag`` is that digest quoted.
+``X-Content-SHA256`` header (hex) both ways (an upload may instead send ``trailer`` there and
+end its body with the 64 hex characters), and a download's ``ETag`` is that digest quoted.
 Many files travel as one tar stream (``.../files.tar``, format in :mod:`mlyard.core.archives`).
 """
 
@@ -12,6 +13,8 @@ from datetime import datetime
 from mlyard.api.base import WireModel
 
 SHA256_HEADER = "X-Content-SHA256"
+SHA256_TRAILER = "trailer"
+"""An upload's ``X-Content-SHA256`` value saying that the body's last 64 bytes are its sha256 (hex)."""
 ARCHIVE_COUNT_HEADER = "X-File-Count"
 """How many files a downloaded archive (``GET .../files.tar``) holds: a progress bar's total."""
 
@@ -27,4 +30,4 @@ class RunFileListOut(WireModel):
     value: list[RunFileOut]
 
 
-__all__ = ["ARCHIVE_COUNT_HEADER", "SHA256_HEADER", "RunFileListOut", "RunFileOut"]
+__all__ = ["ARCHIVE_COUNT_HEADER", "SHA256_HEADER", "SHA256_TRAILER", "RunFileListOut", "RunFileOut"]

@@ -125,15 +125,20 @@ def receive(
     target_of: Callable[[str], Path],
     *,
     prefix: str = "",
+    max_size: int | None = None,
     on_bytes: Bytes | None = None,
     on_file: Done | None = None,
     on_count: Callable[[int], None] | None = None,
 ) -> list[Path]:
-    """GET the archive at ``url`` (``.../files.tar``) and write each file at ``target_of(name)``."""
+    """GET the archive at ``url`` (``.../files.tar``) and write each file at ``target_of(name)``;
+    only files of at most ``max_size`` bytes when given (the bigger ones go one by one)."""
     out: list[Path] = []
     expected = 0
+    params: dict[str, str | int] = {"prefix": prefix} if prefix else {}
+    if max_size is not None:
+        params["maxSize"] = max_size
     try:
-        with client._http.stream("GET", url, params={"prefix": prefix} if prefix else None) as response:
+        with client._http.stream("GET", url, params=params or None) as response:
             raise_for(client, response)
             expected = int(response.headers.get(ARCHIVE_COUNT_HEADER, "-1"))
             if on_count is not None and expected >= 0:

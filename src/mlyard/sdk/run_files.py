@@ -2,18 +2,15 @@
 
 The transfers themselves (streamed, sha256 both ways) are :mod:`mlyard.sdk.transfers` for one
 file and :mod:`mlyard.sdk.archives` for many (one tar stream a call), shared with datastores.
-An upload must announce its digest before its body, and httpx cannot send trailing headers, so
-a *stream* (an open file object) is first copied in chunks into a temporary file while being
-hashed, then sent from there.
+A file or a stream (an open file object) is hashed while it is sent and its digest follows its
+bytes (``X-Content-SHA256: trailer``): read once, never spooled.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,8 +25,9 @@ from mlyard.sdk.transfers import (
     chunks_of,
     get_to_path,
     put_file,
-    put_path,
+    put_stream,
     quote_name,
+    stream_path,
 )
 
 IMAGES_FOLDER = "outputs/images"
@@ -80,18 +78,10 @@ class RunFilesMixin:
             path = Path(path_or_stream)
             if not path.is_file():
                 raise FileNotFoundError(f"Cannot upload '{path}' as '{name}': no such file.")
-            return put_path(self._client, self._file_path(name), path, overwrite=overwrite)
-        # A stream is spooled (hashed on the way) so that its digest can lead the request.
-        digest = hashlib.sha256()
-        with tempfile.TemporaryFile(prefix="mlyard-upload-") as spool:
-            for chunk in chunks_of(path_or_stream):
-                if not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise TypeError(f"Cannot upload '{name}': the stream must be binary (open it with 'rb').")
-                digest.update(chunk)
-                spool.write(chunk)
-            size = spool.tell()
-            spool.seek(0)
-            return self._put(name, spool, size, digest.hexdigest(), overwrite)
+            return stream_path(self._client, self._file_path(name), path, overwrite=overwrite)
+        return put_stream(
+            self._client, self._file_path(name), _binary(path_or_stream, name), overwrite=overwrite, what=name
+        )
 
     def upload_files(
         self,
@@ -264,6 +254,24 @@ class RunFilesMixin:
         value = {"path": file_name, "description": description}
         self._client.post(f"{self._path}/metrics/json", json={"name": name, "kind": "image", "value": value})
         return file_name
+
+
+def _binary(stream: IO[bytes], name: str) -> Iterator[bytes]:
+    """The stream's chunks; a text stream is refused at its first chunk, before the request starts."""
+    chunks = chunks_of(stream)
+    first = next(chunks, b"")
+    if not isinstance(first, bytes | bytearray | memoryview):
+        raise TypeError(f"Cannot upload '{name}': the stream must be binary (open it with 'rb').")
+
+    def all_of() -> Iterator[bytes]:
+        if first:
+            yield bytes(first)
+        for chunk in chunks:
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise TypeError(f"Cannot upload '{name}': the stream must be binary (open it with 'rb').")
+            yield bytes(chunk) if not isinstance(chunk, bytes) else chunk
+
+    return all_of()
 
 
 def _strip(name: str, folder: str) -> str:

@@ -1,9 +1,11 @@
 """File transfers with the server, shared by run files and datastore files.
 
 Files stream both ways in 1 MiB chunks; no file is ever held whole in memory. Every upload
-announces its sha256 in ``X-Content-SHA256`` (so a *path* is read twice: hash, then send), and
-the server refuses a body that does not match; every download is hashed as it is written and
-checked against the digest the server announces. A download lands in a temporary file beside
+carries its sha256, and the server refuses a body that does not match before it publishes the
+file: a file is hashed while it is sent and its digest follows its bytes
+(``X-Content-SHA256: trailer``, see :mod:`mlyard.services.checksums`), so it is read once; a
+digest the caller already knows leads the body instead. Every download is hashed as it is
+written and checked against the digest the server announces. A download lands in a temporary file beside
 its target and is renamed into place once verified, so a failed or corrupted transfer never
 leaves a partial file under the real name. Many files go through a small thread pool
 (:data:`PARALLEL_TRANSFERS`) over the client's kept-alive connections, which is what makes a
@@ -15,19 +17,31 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
-from mlyard.api.run_files import SHA256_HEADER
-from mlyard.core.errors import AuthenticationError, ChecksumMismatch, ServiceUnreachable, error_from_body
+from mlyard.api.run_files import SHA256_HEADER, SHA256_TRAILER
+from mlyard.core.errors import (
+    AuthenticationError,
+    ChecksumMismatch,
+    ServiceUnreachable,
+    ValidationError,
+    error_from_body,
+)
 from mlyard.sdk.client import Client, seg
 
 CHUNK = 1024 * 1024
 PARALLEL_TRANSFERS = 8
+SINGLE_FILE = 8 * 1024 * 1024
+"""Files of at least this size travel as requests of their own, not inside an archive: the tar
+path copies each byte several times more, and a big file pays a request's overhead only once."""
+PARALLEL_LARGE = 2
+"""Big files in flight at a time: one keeps a core busy hashing on each side; a second overlaps
+one file's fsync and request set-up with the other's bytes."""
 
 Progress = Callable[[str], None]
 """Called with each file's name once it has been transferred (the CLI draws a progress bar)."""
@@ -80,11 +94,13 @@ def unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable
     )
 
 
-def run_all(fn: Callable[[Any], Any], items: Sequence[Any], timeout: float | None = None) -> list[Any]:
+def run_all(
+    fn: Callable[[Any], Any], items: Sequence[Any], timeout: float | None = None, workers: int = PARALLEL_TRANSFERS
+) -> list[Any]:
     """``fn`` over ``items`` in the thread pool; results in order; the first failure is raised."""
-    if len(items) <= 1:
+    if len(items) <= 1 or workers <= 1:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=PARALLEL_TRANSFERS, thread_name_prefix="mlyard-files") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlyard-files") as pool:
         futures = [pool.submit(fn, item) for item in items]
         done, pending = wait(futures, timeout=timeout, return_when=FIRST_EXCEPTION)
         for future in pending:
@@ -120,13 +136,84 @@ def put_file(
 
 
 def put_path(client: Client, url: str, path: Path, *, overwrite: bool, on_bytes: Bytes | None = None) -> dict[str, Any]:
-    """PUT the local file ``path`` at ``url`` (``FileNotFoundError`` when it is not a file)."""
+    """PUT the local file ``path`` at ``url``, its digest leading (``FileNotFoundError`` when it
+    is not a file). The file is read twice (hash, then send): for routes that take no trailing
+    digest (notebooks); run and datastore files use :func:`stream_path`."""
     if not path.is_file():
         raise FileNotFoundError(f"Cannot upload '{path}': no such file.")
     sha256 = sha256_of_path(path)
     with path.open("rb") as handle:
         return put_file(
             client, url, handle, os.fstat(handle.fileno()).st_size, sha256, overwrite=overwrite, on_bytes=on_bytes
+        )
+
+
+def stream_path(
+    client: Client, url: str, path: Path, *, overwrite: bool, on_bytes: Bytes | None = None
+) -> dict[str, Any]:
+    """PUT the local file ``path`` at ``url``, read once: hashed while it is sent, its digest
+    after its bytes (``X-Content-SHA256: trailer``; ``FileNotFoundError`` when it is not a file)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot upload '{path}': no such file.")
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        digest = hashlib.sha256()
+        body = _with_trailer(_sized(handle, size, str(path), on_bytes), digest)
+        answer = _put(client, url, body, str(size + TRAILER_BYTES), overwrite)
+    _check_answer(answer, digest, str(path))
+    return answer
+
+
+def put_stream(client: Client, url: str, chunks: Iterable[bytes], *, overwrite: bool, what: str) -> dict[str, Any]:
+    """PUT chunks of unknown total size (sent chunked), hashed on the way, the digest after them."""
+    digest = hashlib.sha256()
+    answer = _put(client, url, _with_trailer(chunks, digest), None, overwrite)
+    _check_answer(answer, digest, what)
+    return answer
+
+
+TRAILER_BYTES = 64
+
+
+def _sized(handle: IO[bytes], size: int, what: str, on_bytes: Bytes | None) -> Iterator[bytes]:
+    """Exactly ``size`` bytes of ``handle`` (the request's announced length) or an error."""
+    left = size
+    while left > 0 and (chunk := handle.read(min(CHUNK, left))):
+        left -= len(chunk)
+        if on_bytes is not None:
+            on_bytes(len(chunk))
+        yield chunk
+    if left:
+        raise ValidationError(f"'{what}' shrank while it was uploaded ({size - left} of {size} bytes).")
+
+
+def _with_trailer(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    yield digest.hexdigest().encode("ascii")
+
+
+def _put(client: Client, url: str, body: Iterator[bytes], length: str | None, overwrite: bool) -> dict[str, Any]:
+    headers = {SHA256_HEADER: SHA256_TRAILER, "Content-Type": "application/octet-stream"}
+    if length is not None:
+        headers["Content-Length"] = length
+    params = {"overwrite": "true"} if overwrite else None
+    try:
+        response = client._http.put(url, content=body, headers=headers, params=params)
+    except httpx.TransportError as exc:
+        raise unreachable(client, exc) from None
+    raise_for(client, response)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _check_answer(answer: dict[str, Any], digest: Any, what: str) -> None:
+    """The server checked our digest; ours is checked against what it says it stored."""
+    stored = answer.get("sha256")
+    if stored is not None and stored != digest.hexdigest():
+        raise ChecksumMismatch(
+            f"The server stored '{what}' with sha256 {stored}, but {digest.hexdigest()} was sent: upload it again."
         )
 
 
@@ -148,7 +235,8 @@ def get_to_path(
             expected = response.headers.get(SHA256_HEADER)
             digest = hashlib.sha256()
             with partial.open("wb") as out:
-                for chunk in response.iter_bytes(CHUNK):
+                # As the pieces arrive (~64 KiB): re-chunking them to 1 MiB cost one more copy.
+                for chunk in response.iter_bytes():
                     digest.update(chunk)
                     out.write(chunk)
                     if on_bytes is not None:
@@ -170,7 +258,9 @@ def get_to_path(
 
 __all__ = [
     "CHUNK",
+    "PARALLEL_LARGE",
     "PARALLEL_TRANSFERS",
+    "SINGLE_FILE",
     "Bytes",
     "PathLike",
     "Progress",
@@ -178,9 +268,11 @@ __all__ = [
     "get_to_path",
     "put_file",
     "put_path",
+    "put_stream",
     "quote_name",
     "raise_for",
     "run_all",
     "sha256_of_path",
+    "stream_path",
     "unreachable",
 ]

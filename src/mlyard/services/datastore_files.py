@@ -6,8 +6,10 @@ host, or an S3 bucket and prefix. Names follow the run files' rule (relative, no
 
 Uploads stream through :class:`~mlyard.services.checksums.Hashed`: a body whose digest is not
 the one the client announced is discarded by the store, and a file already there stays as it
-was. The digest of each upload is recorded in the server's own blob store (never beside the
-data) with the size and time of the write; a download announces it only while the file still
+was. The digest of each upload is kept with the file when the datastore is the workspace's own
+file store (an extended attribute, :class:`~mlyard.storage.base.KeepsSha256`); otherwise it is
+recorded in the server's own blob store (never beside the data) with the size and time of the
+write; a download announces it only while the file still
 has that size and time, so a file changed by another tool since is sent without a digest
 rather than with a stale one.
 """
@@ -40,6 +42,7 @@ from mlyard.services.datastores import datastore_of
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.storage import BlobInfo
+from mlyard.storage.base import KeepsSha256
 
 
 def check_name(name: object) -> str:
@@ -93,13 +96,14 @@ def upload(
     *,
     overwrite: bool = False,
 ) -> DatastoreFile:
-    """Stream ``chunks`` into the datastore's file ``name``; verify ``expected_sha256`` when given.
+    """Stream ``chunks`` into the datastore's file ``name``; verify ``expected_sha256`` when given
+    (a hex digest, or ``'trailer'``: the chunks end with it, see :mod:`mlyard.services.checksums`).
 
     Refused before a byte is read: a bad name or digest, a datastore that cannot be reached, an
     existing file without ``overwrite`` (``DatastoreFileAlreadyExists``).
     """
     name = check_name(name)
-    expected = check_sha256(expected_sha256)
+    expected = check_sha256(expected_sha256, trailer=True)
     t = _open(p, subscription_id, resource_group, workspace, datastore)
     with t.location.reaching(f"uploading '{name}'"):
         if not overwrite and t.location.blobs.exists(t.location.key(name)):
@@ -123,9 +127,16 @@ def _store(p: Platform, t: _Target, name: str, chunks: Iterable[bytes], expected
                 target=SHA256_TARGET,
             ),
         )
-        size = t.location.blobs.write_stream(key, hashed)
-        info = t.location.blobs.stat(key)
+        blobs = t.location.blobs
+        kept = False
+        if isinstance(blobs, KeepsSha256):  # the workspace's own file store: with the file itself
+            size, kept = blobs.write_stream_sha256(key, hashed, hashed.hexdigest)
+        else:
+            size = blobs.write_stream(key, hashed)
+        info = blobs.stat(key)
     sha = hashed.hexdigest()
+    if kept:
+        return DatastoreFile(name, size, info.modified, sha)
     record = {"sha256": sha, "size": info.size, "modified": info.modified.isoformat()}
     # A file store cannot keep records of both 'a' and 'a/b' (an S3 bucket can hold both files):
     # such a file goes without a recorded digest, and a stale record never matches its new size and time.
@@ -228,16 +239,24 @@ def upload_archive(
 
 
 def archive(
-    p: Platform, subscription_id: str, resource_group: str, workspace: str, datastore: str, prefix: str = ""
+    p: Platform,
+    subscription_id: str,
+    resource_group: str,
+    workspace: str,
+    datastore: str,
+    prefix: str = "",
+    *,
+    max_size: int | None = None,
 ) -> tuple[int, Iterator[bytes]]:
-    """How many files lie in the folder ``prefix`` (``''``: all), and their tar stream (name order)."""
+    """How many files lie in the folder ``prefix`` (``''``: all), and their tar stream (name order);
+    only those of at most ``max_size`` bytes when given (the client fetches bigger ones one by one)."""
     folder = prefix.strip("/")
     if folder:
         check_name(folder)
     t = _open(p, subscription_id, resource_group, workspace, datastore)
     start = t.location.key(folder) if folder else t.location.prefix
     with t.location.reaching("listing its files"):
-        found = list(t.location.blobs.list(start))
+        found = [b for b in t.location.blobs.list(start) if max_size is None or b.size <= max_size]
 
     def opener(info: BlobInfo) -> Callable[[], tuple[str | None, Iterator[bytes]]]:
         def open_one() -> tuple[str | None, Iterator[bytes]]:
@@ -254,6 +273,11 @@ def archive(
 
 
 def _recorded_sha256(p: Platform, t: _Target, name: str, info: BlobInfo) -> str | None:
+    blobs = t.location.blobs
+    if isinstance(blobs, KeepsSha256):
+        kept = blobs.kept_sha256(t.location.key(name))
+        if kept is not None:
+            return kept
     try:
         record = json.loads(p.blobs.get_bytes(_digest_key(t, name)))
     except (BlobNotFound, ValueError):

@@ -1,9 +1,10 @@
 """Files of a run (outputs, logs, images), kept in the workspace's blob store.
 
 A file ``name`` of run R in workspace W is the blob
-``workspaces/{W}/runs/{R}/files/{name}``; its sha256 (hex) is a small blob beside it under
-``workspaces/{W}/runs/{R}/sha256/{name}``, so that a download can announce the digest in its
-headers without reading the file twice. Everything of a run lives under
+``workspaces/{W}/runs/{R}/files/{name}``; its sha256 (hex) is kept with it by a store that can
+(:class:`~mlyard.storage.base.KeepsSha256`: the file store's extended attribute), else in a
+small blob beside it under ``workspaces/{W}/runs/{R}/sha256/{name}``, so that a download can
+announce the digest in its headers without reading the file twice. Everything of a run lives under
 ``workspaces/{W}/runs/{R}/``, which :func:`delete_all` removes.
 
 Uploads stream: the digest is computed chunk by chunk while the store writes, and a digest
@@ -18,7 +19,8 @@ sees the old file or the new one, and an upload that fails midway leaves the old
 reader already streaming the old file keeps reading it (the file store's open handle) or
 fails (s3fs notices the changed ETag) rather than mixing the two. What is not atomic is the
 pair of file and digest: a reader racing an overwrite may briefly see the new file with the
-old digest; the SDK then reports a checksum mismatch and a retry succeeds.
+old digest (only where the digest is a blob of its own); the SDK then reports a checksum
+mismatch and a retry succeeds.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from mlyard.services.checksums import Hashed, check_sha256
 from mlyard.services.platform import Platform
 from mlyard.services.runs import ensure_writable
 from mlyard.services.workspaces import storage_prefix
+from mlyard.storage.base import KeepsSha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +90,23 @@ def upload(
     *,
     overwrite: bool = False,
 ) -> RunFile:
-    """Stream ``chunks`` into the run's file ``name``; verify ``expected_sha256`` when given.
+    """Stream ``chunks`` into the run's file ``name``; verify ``expected_sha256`` when given
+    (a hex digest, or ``'trailer'``: the chunks end with it, see :mod:`mlyard.services.checksums`).
 
     Refused before any byte is read: a bad name, a bad digest, a finished or deleted run
     (``RunNotWritable``), an existing name without ``overwrite`` (``RunFileAlreadyExists``).
     """
     name = check_name(name)
-    expected = check_sha256(expected_sha256)
+    expected = check_sha256(expected_sha256, trailer=True)
     ensure_writable(run)
     if not overwrite and p.blobs.exists(_file_key(run, name)):
         raise RunFileAlreadyExists(
             f"Run '{run.id}' already has a file '{name}': upload with overwrite=true to replace it.", target="name"
         )
-    return _store(p, run, name, chunks, expected)
+    return _store(p, run, name, chunks, expected, overwrite)
 
 
-def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: str | None) -> RunFile:
+def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: str | None, replacing: bool) -> RunFile:
     key = _file_key(run, name)
     hashed = Hashed(
         chunks,
@@ -113,18 +117,38 @@ def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: 
             target="X-Content-SHA256",
         ),
     )
-    size = p.blobs.write_stream(key, hashed)
+    blobs = p.blobs
+    kept = False
+    if isinstance(blobs, KeepsSha256):
+        size, kept = blobs.write_stream_sha256(key, hashed, hashed.hexdigest)
+    else:
+        size = blobs.write_stream(key, hashed)
     sha = hashed.hexdigest()
-    p.blobs.put_bytes(_digest_key(run, name), sha.encode("ascii"))
-    info = p.blobs.stat(key)
+    if not kept:
+        blobs.put_bytes(_digest_key(run, name), sha.encode("ascii"))
+    elif replacing:
+        blobs.delete(_digest_key(run, name))  # a digest blob of an older version would be stale
+    info = blobs.stat(key)
     return RunFile(name, size, info.modified, sha)
+
+
+def _recorded_sha256(p: Platform, run: Run, name: str) -> str | None:
+    """The file's digest: kept with it by the store, else in its digest blob, else None."""
+    if isinstance(p.blobs, KeepsSha256):
+        sha = p.blobs.kept_sha256(_file_key(run, name))
+        if sha is not None:
+            return sha
+    try:
+        return p.blobs.get_bytes(_digest_key(run, name)).decode("ascii")
+    except BlobNotFound:
+        return None  # written by something other than upload(): no digest to announce
 
 
 class _RunFolder:
     """A run's files as the target of an archive (:mod:`mlyard.services.archives`)."""
 
-    def __init__(self, p: Platform, run: Run) -> None:
-        self.p, self.run = p, run
+    def __init__(self, p: Platform, run: Run, overwrite: bool) -> None:
+        self.p, self.run, self.overwrite = p, run, overwrite
 
     @property
     def what(self) -> str:
@@ -146,7 +170,7 @@ class _RunFolder:
         )
 
     def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> RunFile:
-        return _store(self.p, self.run, name, chunks, sha256)
+        return _store(self.p, self.run, name, chunks, sha256, self.overwrite)
 
     def remove(self, name: str) -> None:
         self.p.blobs.delete(_file_key(self.run, name))
@@ -157,7 +181,7 @@ def upload_archive(p: Platform, run: Run, chunks: Iterable[bytes], *, overwrite:
     """Store every file of a tar stream (:mod:`mlyard.core.archives`) in the run; all or nothing
     new (see :func:`mlyard.services.archives.unpack`). A finished or deleted run is refused first."""
     ensure_writable(run)
-    return archives.unpack(chunks, _RunFolder(p, run), overwrite=overwrite)
+    return archives.unpack(chunks, _RunFolder(p, run, overwrite), overwrite=overwrite)
 
 
 def delete_file(p: Platform, run: Run, name: str) -> None:
@@ -221,11 +245,7 @@ def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes
         chunks = p.blobs.open_read(key)
     except BlobNotFound:
         raise _not_found(run, name) from None
-    try:
-        sha: str | None = p.blobs.get_bytes(_digest_key(run, name)).decode("ascii")
-    except BlobNotFound:
-        sha = None  # written by something other than upload(): no digest to announce
-    return RunFile(name, info.size, info.modified, sha), chunks
+    return RunFile(name, info.size, info.modified, _recorded_sha256(p, run, name)), chunks
 
 
 def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[bytes]]:
@@ -236,10 +256,7 @@ def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[byte
         def open_one() -> tuple[str | None, Iterator[bytes]]:
             # Listed just now: no name check and no stat again (pack() checks the size it reads).
             chunks = p.blobs.open_read(_file_key(run, name))
-            try:
-                return p.blobs.get_bytes(_digest_key(run, name)).decode("ascii"), chunks
-            except BlobNotFound:
-                return None, chunks
+            return _recorded_sha256(p, run, name), chunks
 
         return open_one
 

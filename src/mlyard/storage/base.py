@@ -26,9 +26,11 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "MAX_KEY_BYTES",
     "RESERVED_PREFIX",
+    "SHA256_XATTR",
     "BlobInfo",
     "BlobStore",
     "BlobStoreFactory",
+    "KeepsSha256",
     "one_sync",
     "open_blob_store",
     "register_blob_store",
@@ -105,6 +107,31 @@ class BlobStore(Protocol):
 
     def check(self) -> None:
         """Write, read back and delete a probe; raise ``ServiceUnavailable`` if that fails."""
+        ...
+
+
+SHA256_XATTR = "user.mlyard.sha256"
+"""The extended attribute in which a file store keeps a blob's sha256 (hex)."""
+
+
+@runtime_checkable
+class KeepsSha256(Protocol):
+    """A store that keeps a blob's sha256 *with* the blob, published in the same step as its bytes.
+
+    The file store does (an extended attribute of the file, set before the rename): a digest kept
+    as a blob of its own beside each file made every small file of an archive two files, which
+    was most of the server's cost for 1,000 files, and a reader racing an overwrite could pair
+    the new bytes with the old digest."""
+
+    def write_stream_sha256(self, key: str, chunks: Iterable[bytes], sha256: Callable[[], str]) -> tuple[int, bool]:
+        """``write_stream``, keeping ``sha256()`` (called once the chunks are consumed) with the blob.
+
+        Answers the bytes written and whether the digest was kept (a file system without extended
+        attributes cannot: the caller then records it its own way)."""
+        ...
+
+    def kept_sha256(self, key: str) -> str | None:
+        """The digest kept with the blob, or None (none kept, or no such blob)."""
         ...
 
 
@@ -243,34 +270,36 @@ def open_blob_store(url: str, **options: Any) -> BlobStore:
 
 # -- durability of many small writes ------------------------------------------------------------
 
-# Stores whose writes inside ``one_sync()`` skipped their own flush to disk (shared by the threads
-# the block hands work to through ``contextvars.copy_context()``).
-_DEFERRED: ContextVar[list[Any] | None] = ContextVar("mlyard_deferred_sync", default=None)
+# (store, what it wrote) for each write inside ``one_sync()`` that skipped its own flush to disk
+# (shared by the threads the block hands work to through ``contextvars.copy_context()``).
+_DEFERRED: ContextVar[list[tuple[Any, Any]] | None] = ContextVar("mlyard_deferred_sync", default=None)
 
 
 @contextmanager
 def one_sync() -> Iterator[None]:
     """Many writes, one flush to disk: inside the block a store that flushes each blob (the file
     store's fsync) leaves that to the end, and a clean exit flushes every such store once, before
-    the caller acknowledges anything. Per-file fsync made an archive of 1,000 small files several
-    times slower; a failed block flushes nothing (its new blobs are removed by the caller)."""
-    stores: list[Any] = []
-    token = _DEFERRED.set(stores)
+    the caller acknowledges anything: ``store.sync(written)`` with what each write recorded.
+    Per-file fsync inside each write made an archive of 1,000 small files several times slower;
+    a failed block flushes nothing (its new blobs are removed by the caller)."""
+    writes: list[tuple[Any, Any]] = []
+    token = _DEFERRED.set(writes)
     try:
         yield
     finally:
         _DEFERRED.reset(token)
-    seen: set[int] = set()
-    for store in stores:
-        if id(store) not in seen:
-            seen.add(id(store))
-            store.sync()
+    by_store: dict[int, tuple[Any, list[Any]]] = {}
+    for store, item in writes:
+        by_store.setdefault(id(store), (store, []))[1].append(item)
+    for store, items in by_store.values():
+        store.sync(items)
 
 
-def sync_deferred(store: Any) -> bool:
-    """For a store's write: True when an enclosing ``one_sync()`` will call ``store.sync()``."""
+def sync_deferred(store: Any, written: Any = None) -> bool:
+    """For a store's write: True when an enclosing ``one_sync()`` will call ``store.sync([...])``
+    with ``written`` (what the store needs to flush that write) among the items."""
     pending = _DEFERRED.get()
     if pending is None:
         return False
-    pending.append(store)  # list.append is atomic: writer threads share the list
+    pending.append((store, written))  # list.append is atomic: writer threads share the list
     return True

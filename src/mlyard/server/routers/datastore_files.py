@@ -54,7 +54,11 @@ async def upload_file(
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
     sha256: Annotated[
-        str | None, Header(alias=SHA256_HEADER, description="The body's sha256 (hex), verified on arrival.")
+        str | None,
+        Header(
+            alias=SHA256_HEADER,
+            description="The body's sha256 (hex), verified on arrival; 'trailer': the body ends with it (64 hex).",
+        ),
     ] = None,
 ) -> DatastoreFileOut:
     """Stream the raw request body into the datastore's file ``name``."""
@@ -92,9 +96,12 @@ def download_archive(
     auth: Read,
     platform: PlatformDep,
     prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
+    max_size: Annotated[
+        int | None, Query(alias="maxSize", ge=0, description="Only files of at most this many bytes.")
+    ] = None,
 ) -> StreamingResponse:
     """The datastore's files in the folder ``prefix`` as one tar stream (sha256 in PAX headers when known)."""
-    count, chunks = svc.archive(platform, *_where(auth.scope), datastoreName, prefix)
+    count, chunks = svc.archive(platform, *_where(auth.scope), datastoreName, prefix, max_size=max_size)
     return StreamingResponse(chunks, media_type=MEDIA_TYPE, headers={ARCHIVE_COUNT_HEADER: str(count)})
 
 

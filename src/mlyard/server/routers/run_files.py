@@ -54,7 +54,11 @@ async def upload_file(
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
     sha256: Annotated[
-        str | None, Header(alias=SHA256_HEADER, description="The body's sha256 (hex), verified on arrival.")
+        str | None,
+        Header(
+            alias=SHA256_HEADER,
+            description="The body's sha256 (hex), verified on arrival; 'trailer': the body ends with it (64 hex).",
+        ),
     ] = None,
 ) -> RunFileOut:
     """Stream the raw request body into the run's file ``name``."""
