@@ -29,6 +29,7 @@ from _common import (
     for_seconds,
     fresh,
     median_time,
+    settle_disk,
     timed,
 )
 from _seed import MLFLOW, SEARCH_FILTER, SEARCH_ORDER, clone_runs, mlflow_vary, run_values, sqlite_engine
@@ -82,6 +83,7 @@ class MlflowBench:
         figures: Figures = {}
         for case in ("log", "batch", "runs", "search", "history", "files"):
             if case in cases:
+                settle_disk()
                 began = time.perf_counter()
                 found = getattr(self, case)(client)
                 figures.update(found)

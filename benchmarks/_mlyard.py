@@ -28,6 +28,7 @@ from _common import (
     TestFiles,
     fresh,
     median_time,
+    settle_disk,
     timed,
 )
 from _seed import (
@@ -74,6 +75,7 @@ class MlyardBench:
             )
             for case in ("log", "batch", "runs", "search", "history", "files"):
                 if case in rest:
+                    settle_disk()
                     began = time.perf_counter()
                     found = getattr(self, case)(ws, server)
                     figures.update(found)
