@@ -20,16 +20,8 @@ from mlyard.core.errors import (
     InvalidName,
     ValidationError,
 )
-from mlyard.services import compute_targets, subscriptions, workspaces
+from mlyard.services import compute_targets
 from mlyard.services.platform import Platform
-
-
-@pytest.fixture
-def ws(platform: Platform, admin: Principal) -> tuple[str, str, str]:
-    subscriptions.create_subscription(platform, admin, "sub1")
-    subscriptions.create_resource_group(platform, admin, "sub1", "rg1")
-    workspaces.create_workspace(platform, admin, "sub1", "rg1", "ws1")
-    return WS
 
 
 def test_compute_targets_local_made_on_first_use_and_the_rules_of_the_others(

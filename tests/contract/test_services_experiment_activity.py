@@ -8,22 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import ExperimentNotFound
-from mlyard.services import experiments, metrics, run_changes, runs, subscriptions, workspaces
+from mlyard.services import experiments, metrics, run_changes, runs
 from mlyard.services.platform import Platform
 
 WS = ("sub1", "rg1", "ws1")
-
-
-@pytest.fixture
-def ws(platform: Platform, admin: Principal) -> tuple[str, str, str]:
-    subscriptions.create_subscription(platform, admin, "sub1")
-    subscriptions.create_resource_group(platform, admin, "sub1", "rg1")
-    workspaces.create_workspace(platform, admin, "sub1", "rg1", "ws1")
-    return WS
 
 
 def test_activity_counts_live_runs_and_their_latest_time(platform: Platform, ws: tuple[str, str, str]) -> None:

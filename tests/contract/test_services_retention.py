@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import Run
 from mlyard.core.errors import ValidationError
 from mlyard.core.ids import utcnow
-from mlyard.services import experiments, metrics, retention, run_changes, run_files, runs, subscriptions, workspaces
+from mlyard.services import experiments, metrics, retention, run_changes, run_files, runs
 from mlyard.services.platform import Platform
 from mlyard.storage import BlobStore
 from mlyard.store.metrics import JsonMetricRow, LatestMetricRow, MetricBatchRow, MetricChunkRow
@@ -25,14 +24,6 @@ WS = ("sub1", "rg1", "ws1")
 PER_RUN_TABLES = (
     RunTagRow, RunParamRow, RunPropertyRow, MetricChunkRow, LatestMetricRow, MetricBatchRow, JsonMetricRow,
 )  # fmt: skip
-
-
-@pytest.fixture
-def ws(platform: Platform, admin: Principal) -> tuple[str, str, str]:
-    subscriptions.create_subscription(platform, admin, "sub1")
-    subscriptions.create_resource_group(platform, admin, "sub1", "rg1")
-    workspaces.create_workspace(platform, admin, "sub1", "rg1", "ws1")
-    return WS
 
 
 def _run(p: Platform, experiment: str, *, parent: Run | None = None, points: int = 3) -> Run:

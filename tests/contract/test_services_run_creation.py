@@ -13,21 +13,13 @@ from mlyard.core.entities.identity import Principal
 from mlyard.core.entities.metrics import MetricSeries
 from mlyard.core.entities.tracking import RunStatus, RunType
 from mlyard.core.errors import RunAlreadyExists, RunNotFound, ValidationError
-from mlyard.services import metrics, runs, subscriptions, workspaces
+from mlyard.services import metrics, runs
 from mlyard.services.platform import Platform
 from mlyard.services.run_creation import NewRun, create_whole_run
 from mlyard.store.metrics import MetricBatchRow
 from mlyard.store.tracking import RunParamRow, RunRow, RunTagRow
 
 WS = ("sub1", "rg1", "ws1")
-
-
-@pytest.fixture
-def ws(platform: Platform, admin: Principal) -> tuple[str, str, str]:
-    subscriptions.create_subscription(platform, admin, "sub1")
-    subscriptions.create_resource_group(platform, admin, "sub1", "rg1")
-    workspaces.create_workspace(platform, admin, "sub1", "rg1", "ws1")
-    return WS
 
 
 def whole(run_id: str | None = None, **changes: object) -> NewRun:
