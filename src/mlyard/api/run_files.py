@@ -11,10 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from mlyard.api.base import WireModel
+from mlyard.core.transfer_digests import SHA256_HEADER, SHA256_TRAILER
 
-SHA256_HEADER = "X-Content-SHA256"
-SHA256_TRAILER = "trailer"
-"""An upload's ``X-Content-SHA256`` value saying that the body's last 64 bytes are its sha256 (hex)."""
 ARCHIVE_COUNT_HEADER = "X-File-Count"
 """How many files a downloaded archive (``GET .../files.tar``) holds: a progress bar's total."""
 

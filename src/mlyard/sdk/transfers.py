@@ -32,6 +32,7 @@ from mlyard.core.errors import (
     ValidationError,
     error_from_body,
 )
+from mlyard.core.transfer_digests import TRAILER_BYTES
 from mlyard.sdk.client import Client, seg
 
 CHUNK = 1024 * 1024
@@ -170,9 +171,6 @@ def put_stream(client: Client, url: str, chunks: Iterable[bytes], *, overwrite: 
     answer = _put(client, url, _with_trailer(chunks, digest), None, overwrite)
     _check_answer(answer, digest, what)
     return answer
-
-
-TRAILER_BYTES = 64
 
 
 def _sized(handle: IO[bytes], size: int, what: str, on_bytes: Bytes | None) -> Iterator[bytes]:

@@ -20,11 +20,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from mlyard.core.errors import MlyardError, ValidationError
+from mlyard.core.transfer_digests import SHA256_HEADER, SHA256_TRAILER, TRAILER_BYTES
 
-SHA256_TARGET = "X-Content-SHA256"
-TRAILER = "trailer"
-"""``X-Content-SHA256: trailer``: the body ends with its sha256 (64 hex characters)."""
-TRAILER_BYTES = 64
+SHA256_TARGET = SHA256_HEADER
+TRAILER = SHA256_TRAILER
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 

@@ -40,7 +40,7 @@ from mlyard.core.errors import (
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
 from mlyard.services import archives
-from mlyard.services.checksums import Hashed, check_sha256
+from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
 from mlyard.services.platform import Platform
 from mlyard.services.runs import ensure_writable
 from mlyard.services.workspaces import storage_prefix
@@ -114,7 +114,7 @@ def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: 
         lambda got, sent: ChecksumMismatch(
             f"File '{name}' of run '{run.id}' arrived with sha256 {got}, but the client sent "
             f"{sent}: the upload was corrupted on the way and nothing was stored; upload it again.",
-            target="X-Content-SHA256",
+            target=SHA256_TARGET,
         ),
     )
     blobs = p.blobs

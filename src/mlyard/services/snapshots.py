@@ -27,7 +27,7 @@ from mlyard.core.errors import BlobNotFound, ChecksumMismatch, InvalidSnapshot, 
 from mlyard.core.ids import new_id
 from mlyard.core.settings import Settings
 from mlyard.core.snapshots import SnapshotLimits, human_size, over_limits
-from mlyard.services.checksums import Hashed, check_sha256
+from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace, storage_prefix
 
@@ -125,7 +125,7 @@ def upload(
             lambda got, sent: ChecksumMismatch(
                 f"The snapshot arrived with sha256 {got}, but the client sent {sent}: it was corrupted on the way "
                 "and nothing was stored; submit again.",
-                target="X-Content-SHA256",
+                target=SHA256_TARGET,
             ),
         )
         for chunk in hashed:
