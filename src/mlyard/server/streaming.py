@@ -20,19 +20,19 @@ from fastapi.responses import StreamingResponse
 
 from mlyard.api.run_files import SHA256_HEADER
 
-COALESCE = 1024 * 1024  # the ASGI server hands over ~64 KiB pieces; write in MiB chunks
-READ_AHEAD = 8  # chunks received ahead of the thread that writes them: at most ~8 MiB per upload
+COALESCE = 1024 * 1024  # the ASGI server hands over ~64 KiB pieces: the thread takes them a MiB at a time
+READ_AHEAD = 8  # batches received ahead of the thread that writes them: at most ~8 MiB per upload
 
 
 def pull_body(body: AsyncIterator[bytes]) -> BodyChunks:
     """The request body as a blocking iterator, for the worker thread that runs the service.
 
-    The event loop reads ahead of the thread (up to :data:`READ_AHEAD` chunks of about
-    :data:`COALESCE` bytes), so receiving the next MiB overlaps with hashing and writing the last
-    one; a thread that pulled each chunk itself left the socket idle while it wrote (a 200 MB upload
-    ran receive, hash and write one after the other on a 2-core machine). The reader starts at the
-    first pull (a service that fails before reading leaves the body unread) and is cancelled when
-    the iterator is closed or dropped early.
+    The event loop reads ahead of the thread (up to :data:`READ_AHEAD` batches of the pieces that
+    arrived, about :data:`COALESCE` bytes each), so receiving the next MiB overlaps with hashing and
+    writing the last one; a thread that pulled each chunk itself left the socket idle while it wrote
+    (a 200 MB upload ran receive, hash and write one after the other on a 2-core machine). The
+    reader starts at the first pull (a service that fails before reading leaves the body unread) and
+    is cancelled when the iterator is closed or dropped early.
     """
     return BodyChunks(body)
 
@@ -42,7 +42,8 @@ class BodyChunks(Iterator[bytes]):
 
     def __init__(self, body: AsyncIterator[bytes]) -> None:
         self._body = body
-        self._chunks: queue.SimpleQueue[bytes | BaseException | None] = queue.SimpleQueue()
+        self._chunks: queue.SimpleQueue[list[bytes] | BaseException | None] = queue.SimpleQueue()
+        self._held: list[bytes] = []  # the pieces of the batch being handed out, last first
         self._loop: asyncio.AbstractEventLoop | None = None
         self._room: asyncio.Semaphore | None = None
         self._task: asyncio.Task[None] | None = None
@@ -52,15 +53,19 @@ class BodyChunks(Iterator[bytes]):
         return self
 
     def __next__(self) -> bytes:
+        if self._held:
+            return self._held.pop()
         if self._done:
             raise StopIteration
         if self._task is None:
             anyio.from_thread.run(self._start)
         item = self._chunks.get()
-        if isinstance(item, bytes):
+        if isinstance(item, list):
             assert self._loop is not None and self._room is not None
             self._loop.call_soon_threadsafe(self._room.release)
-            return item
+            item.reverse()
+            self._held = item
+            return self._held.pop()
         self._done = True
         if item is None:
             raise StopIteration
@@ -88,8 +93,9 @@ class BodyChunks(Iterator[bytes]):
                 if not pending:
                     self._chunks.put(None)
                     return
-                # One copy (the join), not two (a bytearray grown piece by piece, then frozen).
-                self._chunks.put(pending[0] if len(pending) == 1 else b"".join(pending))
+                # Handed over as the pieces that arrived: joining them into one chunk cost the
+                # server more CPU than hashing them (a fresh MiB of memory per chunk).
+                self._chunks.put(pending)
         except Exception as error:  # the client went away, or the body broke: the thread re-raises it
             self._chunks.put(error)
         except BaseException:  # cancelled (the thread stopped early, or the server stops): never leave it waiting
