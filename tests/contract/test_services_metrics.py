@@ -15,7 +15,7 @@ from mlyard.core.errors import MetricNotFound, RunNotWritable, ValidationError
 from mlyard.services import metrics, runs, subscriptions, workspaces
 from mlyard.services.platform import Platform
 from mlyard.store.metrics import JsonMetricRow, LatestMetricRow, MetricBatchRow, MetricChunkRow
-from mlyard.store.tracking import RunRow
+from mlyard.store.runs import RunRow
 
 T0 = 1_700_000_000_000
 

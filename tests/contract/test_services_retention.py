@@ -17,8 +17,9 @@ from mlyard.core.ids import utcnow
 from mlyard.services import experiments, metrics, retention, run_changes, run_files, runs
 from mlyard.services.platform import Platform
 from mlyard.storage import BlobStore
+from mlyard.store.experiments import ExperimentRow
 from mlyard.store.metrics import JsonMetricRow, LatestMetricRow, MetricBatchRow, MetricChunkRow
-from mlyard.store.tracking import ExperimentRow, RunParamRow, RunPropertyRow, RunRow, RunTagRow
+from mlyard.store.runs import RunParamRow, RunPropertyRow, RunRow, RunTagRow
 
 WS = ("sub1", "rg1", "ws1")
 PER_RUN_TABLES = (

@@ -17,7 +17,7 @@ from mlyard.services import metrics, runs
 from mlyard.services.platform import Platform
 from mlyard.services.run_creation import NewRun, create_whole_run
 from mlyard.store.metrics import MetricBatchRow
-from mlyard.store.tracking import RunParamRow, RunRow, RunTagRow
+from mlyard.store.runs import RunParamRow, RunRow, RunTagRow
 
 WS = ("sub1", "rg1", "ws1")
 

@@ -22,7 +22,8 @@ from mlyard.core.errors import (
 )
 from mlyard.services import experiments, run_changes, runs, subscriptions, workspaces
 from mlyard.services.platform import Platform
-from mlyard.store.tracking import ExperimentRow, RunRow, RunTagRow
+from mlyard.store.experiments import ExperimentRow
+from mlyard.store.runs import RunRow, RunTagRow
 
 WS = ("sub1", "rg1", "ws1")
 
@@ -216,6 +217,19 @@ def test_soft_delete_and_restore(platform: Platform, ws: tuple[str, str, str]) -
         runs.ensure_writable(runs.get_run(platform, *ws, run.id))
     assert run_changes.restore_run(platform, *ws, run.id).deleted_at is None
     runs.ensure_writable(runs.get_run(platform, *ws, run.id))
+
+
+def test_a_deleted_experiment_hides_runs_of_its_own_workspace_only(
+    platform: Platform, ws: tuple[str, str, str]
+) -> None:
+    # Listings test "the run's experiment is live" against the workspace's live experiments.
+    mine = runs.create_run(platform, None, *ws, "shared")
+    runs.create_run(platform, None, "sub1", "rg1", "ws2", "shared")
+    experiments.delete_experiment(platform, "sub1", "rg1", "ws2", "shared")
+    assert [r.id for r in runs.list_runs(platform, *ws).runs] == [mine.id]
+    assert [r.id for r in runs.list_runs(platform, *ws, experiment_name="shared").runs] == [mine.id]
+    assert runs.list_runs(platform, "sub1", "rg1", "ws2").runs == []
+    assert len(runs.list_runs(platform, "sub1", "rg1", "ws2", include_deleted=True).runs) == 1
 
 
 def test_a_deleted_experiment_hides_its_runs_until_restored(platform: Platform, ws: tuple[str, str, str]) -> None:

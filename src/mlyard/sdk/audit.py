@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlyard.sdk.client import API, Client
-
-# The server's largest page.
-PAGE_SIZE = 1000
+from mlyard.sdk.paging import Paged
 
 
 def _when(value: datetime | None) -> str | None:
@@ -34,9 +32,8 @@ def list_audit_logs(
     The answer has the REST API's shape: ``{"value": [...], "nextCursor": ...}``; a cursor means
     that more records match than ``limit``.
     """
-    records: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
+
+    def fetch(cursor: str | None, size: int) -> tuple[list[dict[str, Any]], str | None]:
         page: dict[str, Any] = client.get(
             f"{API}/auditLogs",
             scope=scope,
@@ -45,10 +42,11 @@ def list_audit_logs(
             until=_when(until),
             action=action,
             result=result,
-            limit=min(PAGE_SIZE, limit - len(records)),
+            limit=size,
             cursor=cursor,
         )
-        records += page["value"]
-        cursor = page.get("nextCursor")
-        if cursor is None or len(records) >= limit:
-            return {"value": records, "nextCursor": cursor}
+        return page["value"], page.get("nextCursor")
+
+    pages = Paged(fetch, limit)
+    records = list(pages)
+    return {"value": records, "nextCursor": pages.token}

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mlyard.sdk.client import Client, seg
+from mlyard.sdk.paging import paged
 
 if TYPE_CHECKING:
     from mlyard.sdk.experiment import Experiment
@@ -30,16 +31,13 @@ def filter_params(values: Filter) -> builtins.list[str] | None:
 
 def _records(client: Client, path: str, top: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
     """The records of a cursor-paged run listing, at most ``top`` (pages fetched as they are read)."""
-    cursor: str | None = None
-    left = top
-    while left is None or left > 0:
-        page = client.get(path, **params, cursor=cursor, top=min(left, 1000) if left is not None else 200)
-        yield from page["value"]
-        if left is not None:
-            left -= len(page["value"])
-        cursor = page.get("nextCursor")
-        if not cursor:
-            return
+
+    def fetch(cursor: str | None, size: int) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        page = client.get(path, **params, cursor=cursor, top=size)
+        return page["value"], page.get("nextCursor")
+
+    # Small pages when reading everything: a loop that stops early has fetched less.
+    yield from paged(fetch, top, page_size=200)
 
 
 def list_runs(

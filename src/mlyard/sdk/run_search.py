@@ -6,13 +6,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.errors import ValidationError
+from mlyard.sdk.paging import paged
 
 if TYPE_CHECKING:
     from mlyard.sdk.experiment import Experiment
     from mlyard.sdk.run import Run
     from mlyard.sdk.workspace import Workspace
-
-PAGE = 1000
 
 
 def search_records(
@@ -26,21 +25,17 @@ def search_records(
     if max_results is not None and max_results < 1:
         raise ValidationError("max_results is a positive number (or None for every match).", target="max_results")
     orders = [order_by] if isinstance(order_by, str) else list(order_by or [])
-    token: str | None = None
-    left = max_results
-    while left is None or left > 0:
-        body: dict[str, Any] = {"filter": filter, "orderBy": orders, "maxResults": min(left or PAGE, PAGE)}
+
+    def fetch(token: str | None, size: int) -> tuple[list[dict[str, Any]], str | None]:
+        body: dict[str, Any] = {"filter": filter, "orderBy": orders, "maxResults": size}
         if experiment_names is not None:
             body["experimentNames"] = list(experiment_names)
         if token:
             body["pageToken"] = token
         page = workspace._client.post(workspace._path + "/runs/search", body)
-        yield from page["runs"]
-        if left is not None:
-            left -= len(page["runs"])
-        token = page.get("nextPageToken")
-        if not token:
-            return
+        return page["runs"], page.get("nextPageToken")
+
+    yield from paged(fetch, max_results)
 
 
 def search(

@@ -26,8 +26,9 @@ from mlyard.core.names import NameRule
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.base import UTCDateTime
+from mlyard.store.experiments import ExperimentRow
 from mlyard.store.metrics import LatestMetricRow
-from mlyard.store.tracking import KEY_LENGTH, ExperimentRow, RunParamRow, RunRow, RunTagRow, TrackingRepository
+from mlyard.store.runs import KEY_LENGTH, RunParamRow, RunRow, RunTagRow, TrackingRepository
 
 # Azure's rule, with periods too (MLflow users name experiments 'project.task').
 EXPERIMENT_NAME = NameRule(

@@ -38,7 +38,7 @@ from mlyard.services.platform import Platform
 from mlyard.store.compute import ComputeRepository
 from mlyard.store.hierarchy import WorkspaceRow
 from mlyard.store.jobs import JobRepository
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 log = logging.getLogger("mlyard.scheduler")
 

@@ -28,7 +28,7 @@ from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.store.compute import ComputeRepository
 from mlyard.store.jobs import JobRepository, JobRow
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 MAX_ARGUMENTS = 1000
 MAX_COMMAND = 32 * 1024

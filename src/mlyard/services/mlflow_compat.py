@@ -31,9 +31,10 @@ from mlyard.services.experiments import get_or_create_experiment
 from mlyard.services.platform import Platform
 from mlyard.services.run_filter import Clause, Entity, Op, OrderKey, parse_filter, parse_order_by
 from mlyard.services.workspaces import get_workspace
+from mlyard.store.experiments import ExperimentRow
 from mlyard.store.identity import UserRow
 from mlyard.store.principals import ServicePrincipalRow
-from mlyard.store.tracking import ExperimentRow, TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"

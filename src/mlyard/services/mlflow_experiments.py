@@ -41,7 +41,7 @@ from mlyard.services.mlflow_names import (
 )
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 MAX_RESULTS = 1000
 VIEWS = {"ACTIVE_ONLY": (True, False), "DELETED_ONLY": (False, True), "ALL": (True, True)}

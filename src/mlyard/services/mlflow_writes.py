@@ -26,7 +26,7 @@ from mlyard.services.experiments import check_tags
 from mlyard.services.platform import Platform
 from mlyard.services.run_changes import MAX_PARAM_VALUE
 from mlyard.services.runs import ensure_writable
-from mlyard.store.tracking import RunParamRow, TrackingRepository
+from mlyard.store.runs import RunParamRow, TrackingRepository
 
 _RETRIES = 5  # PostgreSQL: two batches of one run racing for the same chunk number
 

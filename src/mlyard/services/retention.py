@@ -32,7 +32,7 @@ from mlyard.core.ids import utcnow
 from mlyard.services import run_files
 from mlyard.services.platform import Platform
 from mlyard.store.metrics import MetricsRepository
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from mlyard.services.experiments import check_tags
 from mlyard.services.platform import Platform
 from mlyard.services.runs import _check_display_name, _run_not_found, ensure_writable
 from mlyard.services.workspaces import get_workspace
-from mlyard.store.tracking import RunParamRow, RunPropertyRow, RunTagRow, TrackingRepository
+from mlyard.store.runs import RunParamRow, RunPropertyRow, RunTagRow, TrackingRepository
 
 MAX_PARAM_VALUE = 6000
 MAX_ERROR_BYTES = 64 * 1024

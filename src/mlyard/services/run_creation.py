@@ -26,7 +26,7 @@ from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
 from mlyard.services.run_changes import check_error, check_params
 from mlyard.services.runs import _check_display_name, _run_not_found, new_run_id, workspace_of
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -33,7 +33,7 @@ from mlyard.services.experiments import check_tags, get_experiment, get_or_creat
 from mlyard.services.platform import Platform
 from mlyard.services.races import next_number_retried
 from mlyard.services.workspaces import get_workspace
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 MAX_PAGE = 1000
 MAX_CHILDREN = 1000

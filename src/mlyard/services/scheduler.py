@@ -46,7 +46,7 @@ from mlyard.services.leadership import Lease, lease_for
 from mlyard.services.platform import Platform
 from mlyard.store.compute import ComputeRepository
 from mlyard.store.jobs import JobRepository
-from mlyard.store.tracking import TrackingRepository
+from mlyard.store.runs import TrackingRepository
 
 log = logging.getLogger("mlyard.scheduler")
 

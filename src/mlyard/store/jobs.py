@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from mlyard.core.entities.jobs import ACTIVE_STATUSES, Job, QueuePlace
 from mlyard.core.entities.tracking import RunStatus
 from mlyard.store.base import Base
-from mlyard.store.tracking import RunRow
+from mlyard.store.runs import RunRow
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 

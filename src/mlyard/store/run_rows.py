@@ -2,7 +2,7 @@
 
 Listings and searches read plain rows (``RUN_COLUMNS``) and turn a whole page into entities
 with one query for its experiments and one for all its tags, parameters and properties; a
-write to a run reads its record alone in one query. (Split from ``store/tracking.py``, which
+write to a run reads its record alone in one query. (Split from ``store/runs.py``, which
 holds the tables.)
 """
 
@@ -16,15 +16,8 @@ from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from mlyard.core.entities.tracking import Run, RunStatus, RunType
-from mlyard.store.tracking import (
-    RUN_COLUMNS,
-    ExperimentRow,
-    KeyValueRow,
-    RunParamRow,
-    RunPropertyRow,
-    RunRow,
-    RunTagRow,
-)
+from mlyard.store.experiments import ExperimentRow
+from mlyard.store.runs import RUN_COLUMNS, KeyValueRow, RunParamRow, RunPropertyRow, RunRow, RunTagRow
 
 _KV_TABLES: tuple[KeyValueRow, ...] = (RunTagRow, RunParamRow, RunPropertyRow)
 # Tags, parameters and properties of a page of runs in one query, built once: one expanding

@@ -11,6 +11,7 @@ import mlyard.store.datasets
 import mlyard.store.datastores
 import mlyard.store.deployments
 import mlyard.store.environments
+import mlyard.store.experiments
 import mlyard.store.hierarchy
 import mlyard.store.identity
 import mlyard.store.instances
@@ -18,7 +19,7 @@ import mlyard.store.jobs
 import mlyard.store.metrics
 import mlyard.store.principals
 import mlyard.store.rbac
-import mlyard.store.tracking
+import mlyard.store.runs
 import mlyard.store.vault
 from mlyard.store.base import Base
 
@@ -29,6 +30,7 @@ TABLE_MODULES = (
     mlyard.store.datastores,
     mlyard.store.deployments,
     mlyard.store.environments,
+    mlyard.store.experiments,
     mlyard.store.hierarchy,
     mlyard.store.identity,
     mlyard.store.instances,
@@ -36,7 +38,7 @@ TABLE_MODULES = (
     mlyard.store.metrics,
     mlyard.store.principals,
     mlyard.store.rbac,
-    mlyard.store.tracking,
+    mlyard.store.runs,
     mlyard.store.vault,
 )
 METADATA = Base.metadata
