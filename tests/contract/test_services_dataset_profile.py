@@ -1,11 +1,14 @@
 """A dataset's profile past its sample: one pass over every row, exact counts, and the figures
-that are estimates said so; column-type detection that rules types out on the first rows."""
+that are estimates said so; column-type detection that rules types out on the first rows; two
+profiles at once on the process's DuckDB database."""
 
 from __future__ import annotations
 
 import decimal
 import json
 import statistics
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -145,3 +148,39 @@ def test_parquet_numbers_and_lists_of_numbers_past_the_sample(p: Platform, monke
     pair = cols["pair"]
     assert (pair["count"], pair["mean"], pair["std"]) == (n, None, None)
     assert pair["approximate"] == ["distinct", "topValues"]
+
+
+def test_two_profiles_at_once_on_the_process_database_are_each_right(
+    p: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both requests share the process's DuckDB database, each on its own cursor: the barrier holds
+    # each one after its sample table is made, so both tables (one name) exist at once.
+    monkeypatch.setattr(dataset_profile, "SAMPLE_ROWS", 4)
+    monkeypatch.setattr(dataset_profile, "RARE", 2)
+    put_table(p)
+    other = ["id,city,x,flag"] + [f"{i},{'zz' if i % 3 else 'yy'},{100 + i},true" for i in range(30)]
+    datastore_files.upload(p, *WS, STORE, "q.csv", ["\n".join(other).encode() + b"\n"])
+    alone = {name: dataset_data.profile(p, WS, tabular(name)) for name in ("p.csv", "q.csv")}
+    barrier = threading.Barrier(2, timeout=60)
+    sample = dataset_profile._sample
+
+    def held(con: Any, cols: Any) -> Any:
+        barrier.wait()
+        return sample(con, cols)
+
+    monkeypatch.setattr(dataset_profile, "_sample", held)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda name: dataset_data.profile(p, WS, tabular(name)), alone))
+    together = dict(zip(alone, results, strict=True))
+    for name, made in together.items():
+        assert made["rowCount"] == alone[name]["rowCount"]
+        for got, want in zip(made["columns"], alone[name]["columns"], strict=True):
+            assert {k: v for k, v in got.items() if k not in ("mean", "std")} == {
+                k: v for k, v in want.items() if k not in ("mean", "std")
+            }
+            assert got["mean"] == pytest.approx(want["mean"]) and got["std"] == pytest.approx(want["std"])
+    assert by_name(together["q.csv"])["city"]["topValues"] == [
+        {"value": "zz", "count": 20},
+        {"value": "yy", "count": 10},
+    ]
+    assert by_name(together["p.csv"])["x"]["max"] == 12

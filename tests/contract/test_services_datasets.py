@@ -4,11 +4,14 @@ with nothing registered."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import pyarrow as pa
 import pytest
+import xxhash
+from sqlalchemy import select
 
 from mlyard.core.entities.identity import Principal
 from mlyard.core.errors import (
@@ -21,6 +24,7 @@ from mlyard.core.errors import (
 )
 from mlyard.services import dataset_data, datasets, datastore_files, subscriptions, workspaces
 from mlyard.services.platform import Platform
+from mlyard.store.datasets import DatasetVersionRow
 
 WS = ("sub1", "rg1", "ws1")
 STORE = "workspaceblobstore"
@@ -65,7 +69,11 @@ def test_register_pins_files_and_versions_are_immutable(p: Platform, admin: Prin
     put(p, "people/notes.txt", "not data")
     v1, created = datasets.register(p, admin, *WS, "people", tabular("people/*.csv"), tags={"team": "x"})
     assert created and v1.version == 1 and [f.name for f in v1.files] == ["people/a.csv", "people/b.csv"]
-    assert all(len(f.sha256) == 64 for f in v1.files) and v1.tags == {"team": "x"}
+    assert [f.digest() for f in v1.files] == [
+        ("xxh128", xxhash.xxh3_128(CSV.encode()).hexdigest()),
+        ("xxh128", xxhash.xxh3_128(b"id,age,name,score\n5,52,eve,5.5\n").hexdigest()),
+    ]
+    assert v1.tags == {"team": "x"}
     assert [(c.name, c.type) for c in v1.columns] == [
         ("id", "BIGINT"), ("age", "BIGINT"), ("name", "VARCHAR"), ("score", "DOUBLE"),
     ]  # fmt: skip
@@ -153,6 +161,27 @@ def test_file_datasets(p: Platform, admin: Principal) -> None:
         rows(p, {**definition, "datasetType": "file"} | {"source": {"dataset": {"name": "imgs", "version": 1}}})
     with pytest.raises(DatasetNotFound, match="no file"):
         dataset_data.open_file(p, WS, "imgs", 1, "workspaceblobstore/other")
+
+
+def test_a_pin_of_the_sha256_days_is_still_checked_with_sha256(p: Platform, admin: Principal) -> None:
+    """A version registered before digests became xxh128 pinned sha256s (JSON key ``sha256``):
+    it still reads, is still checked, and its downloads announce the file's xxh128."""
+    put(p, "old/a.csv", CSV)
+    datasets.register(p, admin, *WS, "old", tabular("old/*.csv"))
+    with p.db.write() as session:  # as such a version was stored
+        row = session.scalars(select(DatasetVersionRow)).one()
+        pins = [{k: v for k, v in f.items() if k != "xxh128"} for f in row.files]
+        row.files = [{**f, "sha256": hashlib.sha256(CSV.encode()).hexdigest()} for f in pins]
+    version = datasets.get_version(p, *WS, "old", 1)
+    assert [f.digest() for f in version.files] == [("sha256", hashlib.sha256(CSV.encode()).hexdigest())]
+    put(p, "old/a.csv", CSV, overwrite=True)  # the same bytes, a new time: hashed again, with sha256
+    assert len(rows(p, ref("old"))) == 4
+    pinned, chunks = dataset_data.open_file(p, WS, "old", 1, "workspaceblobstore/old/a.csv")
+    assert (b"".join(chunks), pinned.xxh128) == (CSV.encode(), xxhash.xxh3_128(CSV.encode()).hexdigest())
+    put(p, "old/a.csv", CSV.replace("ann", "ANN"), overwrite=True)  # the same size, other bytes
+    assert [c.change for c in dataset_data.files(p, WS, ref("old"), verify=True)[1]] == ["content changed"]
+    with pytest.raises(DatasetFilesChanged, match=r"old/a\.csv"):
+        dataset_data.open_file(p, WS, "old", 1, "workspaceblobstore/old/a.csv")
 
 
 BAD_DEFINITIONS = [

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import xxhash
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from tests.fixtures.moto import MotoS3, _moto_executable, _start, _stop
@@ -36,6 +37,7 @@ from mlyard.core.errors import (
 from mlyard.core.scopes import Scope
 from mlyard.core.settings import Settings
 from mlyard.services import datastore_files, datastores, subscriptions, vault, workspaces
+from mlyard.services.datastore_access import digest_prefix, legacy_digest_prefix
 from mlyard.services.platform import Platform
 from mlyard.storage import open_blob_store
 from mlyard.store.datastores import DatastoreRow
@@ -43,6 +45,10 @@ from mlyard.store.datastores import DatastoreRow
 WS = ("sub1", "rg1", "ws1")
 SCOPE = Scope(*WS)
 BAD_NAMES = ["", "/etc/passwd", "a/../b", "..", "a//b", "a\\b", "x" * 901]
+
+
+def xxh(data: bytes) -> str:
+    return xxhash.xxh3_128(data).hexdigest()
 
 
 @pytest.fixture
@@ -131,10 +137,28 @@ def test_local_folder_round_trip_and_the_folders_it_may_not_be(
     (roots / "team" / "already.csv").write_text("a,b\n1,2\n")
     stored = datastore_files.upload(p, *WS, "team_data", "sub/new.txt", [b"new"])
     assert (roots / "team" / "sub" / "new.txt").read_bytes() == b"new"
-    assert stored.sha256 == hashlib.sha256(b"new").hexdigest()
+    assert stored.xxh128 == xxh(b"new")
     assert [f.name for f in datastore_files.list_files(p, *WS, "team_data")] == ["already.csv", "sub/new.txt"]
     info, chunks = datastore_files.open_file(p, *WS, "team_data", "already.csv")
-    assert b"".join(chunks) == b"a,b\n1,2\n" and info.sha256 is None  # written by another tool
+    assert b"".join(chunks) == b"a,b\n1,2\n" and info.xxh128 is None  # written by another tool
+    # Uploaded while digests were sha256: its record (still true to the file) gives way to an xxh128.
+    ws_id = workspaces.get_workspace(p, *WS).id
+    old = {
+        "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(),
+        "size": info.size,
+        "modified": info.modified.isoformat(),
+    }
+    p.blobs.put_bytes(f"{legacy_digest_prefix(ws_id, made.id)}/already.csv", json.dumps(old).encode())
+    assert datastore_files.open_file(p, *WS, "team_data", "already.csv")[0].xxh128 == xxh(b"a,b\n1,2\n")
+    record = json.loads(p.blobs.get_bytes(f"{digest_prefix(ws_id, made.id)}/already.csv"))
+    assert record == {"xxh128": xxh(b"a,b\n1,2\n"), "size": info.size, "modified": info.modified.isoformat()}
+    assert not p.blobs.exists(f"{legacy_digest_prefix(ws_id, made.id)}/already.csv")
+    # An old record that no longer holds (the file changed since) still gives nothing.
+    (roots / "team" / "changed.csv").write_text("new content")
+    stale = {"sha256": "0" * 64, "size": 3, "modified": info.modified.isoformat()}
+    p.blobs.put_bytes(f"{legacy_digest_prefix(ws_id, made.id)}/changed.csv", json.dumps(stale).encode())
+    assert datastore_files.open_file(p, *WS, "team_data", "changed.csv")[0].xxh128 is None
+    (roots / "team" / "changed.csv").unlink()
 
     # A link planted in the folder does not lead out of it.
     (outside / "secret.txt").write_text("host file")
@@ -222,13 +246,13 @@ def test_s3_credentials_live_in_the_vault_only(
         assert "CANARY" not in json.dumps(row.properties) and row.secret_version == secret.version
 
     data = b"x,y\n" * 1000
-    datastore_files.upload(p, *WS, "lake_raw", "2024/a.csv", [data], hashlib.sha256(data).hexdigest())
+    datastore_files.upload(p, *WS, "lake_raw", "2024/a.csv", [data], xxh(data))
     keys = [o["Key"] for o in moto_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert keys == ["raw/2024/a.csv"]
     info, chunks = datastore_files.open_file(p, *WS, "lake_raw", "2024/a.csv")
-    assert b"".join(chunks) == data and info.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(chunks) == data and info.xxh128 == xxh(data)
     moto_server.client().put_object(Bucket=s3_bucket, Key="raw/2024/a.csv", Body=b"changed by another tool")
-    assert datastore_files.open_file(p, *WS, "lake_raw", "2024/a.csv")[0].sha256 is None
+    assert datastore_files.open_file(p, *WS, "lake_raw", "2024/a.csv")[0].xxh128 is None
 
     datastores.unregister_datastore(p, *WS, "lake_raw")
     with pytest.raises(SecretNotFound):
@@ -324,16 +348,16 @@ def blobs_p(request: pytest.FixtureRequest, p: Platform) -> Platform:
 def test_builtin_files_with_digests_overwrite_and_bad_names(blobs_p: Platform) -> None:
     p, where = blobs_p, WS
     data = os.urandom(3 * 1024 * 1024 + 5)
-    sha = hashlib.sha256(data).hexdigest()
+    sha = xxh(data)
     chunks = [data[i : i + 1024 * 1024] for i in range(0, len(data), 1024 * 1024)]
     stored = datastore_files.upload(p, *where, "workspaceblobstore", "raw/big.bin", chunks, sha.upper())
-    assert (stored.size, stored.sha256) == (len(data), sha)
+    assert (stored.size, stored.xxh128) == (len(data), sha)
     info, out = datastore_files.open_file(p, *where, "workspaceblobstore", "raw/big.bin")
-    assert info.sha256 == sha and b"".join(out) == data
+    assert info.xxh128 == sha and b"".join(out) == data
     with pytest.raises(DatastoreFileAlreadyExists, match="overwrite=True"):
         datastore_files.upload(p, *where, "workspaceblobstore", "raw/big.bin", [b"x"])
     with pytest.raises(ChecksumMismatch, match="nothing was stored"):
-        datastore_files.upload(p, *where, "workspaceblobstore", "raw/big.bin", [b"x"], "0" * 64, overwrite=True)
+        datastore_files.upload(p, *where, "workspaceblobstore", "raw/big.bin", [b"x"], "0" * 32, overwrite=True)
     assert b"".join(datastore_files.open_file(p, *where, "workspaceblobstore", "raw/big.bin")[1]) == data
     datastore_files.upload(p, *where, "workspacefilestore", "notes.txt", [b"n"])
     assert [f.name for f in datastore_files.list_files(p, *where, "workspaceblobstore")] == ["raw/big.bin"]

@@ -3,8 +3,10 @@ and PostgreSQL. (The SDK, the job's token at work and a killed server are in tes
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
+import json
 import os
 import re
 import signal
@@ -15,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import xxhash
 
 from mlyard.backends import default_backends
 from mlyard.core import actions as A
@@ -26,6 +29,7 @@ from mlyard.core.entities.tracking import RunStatus
 from mlyard.core.errors import (
     AuthenticationError,
     AuthorizationError,
+    ChecksumMismatch,
     ComputeTargetNotFound,
     EnvironmentNotFound,
     InvalidSnapshot,
@@ -225,6 +229,23 @@ def test_snapshot_limits_and_unsafe_archives(platform: Platform, ws: tuple[str, 
         snapshots.upload(platform, *WS, [link.getvalue()])
     with pytest.raises(InvalidSnapshot, match=r"not a readable tar\.gz"):
         snapshots.upload(platform, *WS, [b"this is not an archive"])
+
+
+def test_a_snapshot_is_checked_against_its_xxh128(platform: Platform, ws: tuple[str, str, str]) -> None:
+    body = archive({"train.py": "print(1)"})
+    digest = xxhash.xxh3_128(body).hexdigest()
+    with pytest.raises(ChecksumMismatch, match=f"xxh128 {digest}, but the client sent {'0' * 32}"):
+        snapshots.upload(platform, *WS, [body], "0" * 32)
+    with pytest.raises(ValidationError, match="X-Content-XXH128 must be 32 hexadecimal"):
+        snapshots.upload(platform, *WS, [body], hashlib.sha256(body).hexdigest())  # a sha256, as sent before
+    assert [b.key for b in platform.blobs.list("") if "/snapshots/" in b.key] == []  # nothing stored
+    snap = snapshots.upload(platform, *WS, [body], digest.upper())
+    assert snap.xxh128 == digest == snapshots.get_snapshot(platform, snap.workspace_id, snap.id).xxh128
+    # A snapshot stored while digests were sha256: its xxh128 computed from the archive, and kept.
+    key = f"{snapshots._prefix(snap.workspace_id, snap.id)}/{snapshots.MANIFEST}"
+    platform.blobs.put_bytes(key, json.dumps({"files": [["train.py", 8]], "sha256": "ab" * 32}).encode())
+    assert snapshots.get_snapshot(platform, snap.workspace_id, snap.id).xxh128 == digest
+    assert json.loads(platform.blobs.get_bytes(key)) == {"files": [["train.py", 8]], "xxh128": digest}
 
 
 def test_one_slot_runs_jobs_one_at_a_time_first_in_first_out(

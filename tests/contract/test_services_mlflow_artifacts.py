@@ -58,7 +58,7 @@ def test_artifacts_are_the_runs_files_both_ways(files_platform: Platform, run: R
     assert read(p, f"{root(run)}/outputs/from-sdk.txt") == b"sdk"
     assert b"".join(run_files.open_file(p, run, "outputs/from-mlflow.txt")[1]) == b"mlflow"
     info, _ = run_files.open_file(p, run, "outputs/from-mlflow.txt")
-    assert info.sha256 is not None  # digested on the way in, like any run file
+    assert info.xxh128 is not None  # digested on the way in, like any run file
 
 
 def test_an_upload_replaces_a_file_of_the_same_name(files_platform: Platform, run: Run) -> None:

@@ -4,7 +4,6 @@ refuse without keeping anything (bad digests, names leaving the folder, links, b
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tarfile
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import xxhash
 from tests.fixtures.moto import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3
 from tests.fixtures.server import RunningServer, start_server
 
@@ -60,13 +60,13 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def xxh(data: bytes) -> str:
+    return xxhash.xxh3_128(data).hexdigest()
 
 
 def archive(files: list[tuple[str, bytes]], *, manifest: list[ManifestEntry] | None = None) -> bytes:
     """An upload archive by hand: the manifest (given, or the true one) and the files."""
-    listed = manifest if manifest is not None else [ManifestEntry(n, len(d), sha(d)) for n, d in files]
+    listed = manifest if manifest is not None else [ManifestEntry(n, len(d), xxh(d)) for n, d in files]
     body = manifest_bytes(listed)
     out = [entry_header(MANIFEST_NAME, len(body)), body, padding(len(body))]
     for name, data in files:
@@ -96,7 +96,7 @@ def test_a_folder_goes_up_and_comes_down_in_one_archive(server: RunningServer, t
     seen: list[str] = []
     stored = run.upload_folder("out", src, progress=seen.append)
     assert sorted(f["name"] for f in stored) == sorted(f"out/{n}" for n in files)
-    assert {f["name"]: f["sha256"] for f in stored} == {f"out/{n}": sha(d) for n, d in files.items()}
+    assert {f["name"]: f["xxh128"] for f in stored} == {f"out/{n}": xxh(d) for n, d in files.items()}
     assert sorted(seen) == sorted(f"out/{n}" for n in files)
     assert names(run) == sorted(f"out/{n}" for n in files)
 
@@ -140,8 +140,8 @@ def test_a_bad_digest_midway_keeps_nothing_new(server: RunningServer) -> None:
     run = new_run()
     run.upload_file("keep.txt", io.BytesIO(b"old"))
     files = [("a.txt", b"a" * 10), ("b.txt", b"b" * 10), ("keep.txt", b"new"), ("c.txt", b"c")]
-    manifest = [ManifestEntry(n, len(d), sha(d)) for n, d in files]
-    manifest[3] = ManifestEntry("c.txt", 1, "0" * 64)
+    manifest = [ManifestEntry(n, len(d), xxh(d)) for n, d in files]
+    manifest[3] = ManifestEntry("c.txt", 1, "0" * 32)
     with server.client() as http:
         answer = upload(http, run, archive(files, manifest=manifest), overwrite="true")
     error = answer.json()["error"]
@@ -149,7 +149,7 @@ def test_a_bad_digest_midway_keeps_nothing_new(server: RunningServer) -> None:
     assert "stay replaced: 'keep.txt'" in error["message"]
     assert names(run) == ["keep.txt"]
     with server.client() as http:
-        answer = upload(http, run, archive(files[:2], manifest=[manifest[0], ManifestEntry("b.txt", 10, "1" * 64)]))
+        answer = upload(http, run, archive(files[:2], manifest=[manifest[0], ManifestEntry("b.txt", 10, "1" * 32)]))
     assert answer.status_code == 400 and "Nothing of this archive was kept" in answer.json()["error"]["message"]
     assert names(run) == ["keep.txt"]
 
@@ -169,7 +169,7 @@ def test_names_that_leave_the_run_refuse_the_whole_archive(server: RunningServer
 
 def test_links_and_folders_are_refused_and_nothing_escapes(server: RunningServer, tmp_path: Path) -> None:
     run = new_run()
-    body = manifest_bytes([ManifestEntry("a.txt", 1, sha(b"a")), ManifestEntry("link", 0, sha(b""))])
+    body = manifest_bytes([ManifestEntry("a.txt", 1, xxh(b"a")), ManifestEntry("link", 0, xxh(b""))])
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in ((MANIFEST_NAME, body), ("a.txt", b"a")):
@@ -192,7 +192,7 @@ def test_an_archive_that_ends_early_or_breaks_off_keeps_nothing(server: RunningS
     run = new_run()
     files = [(f"f{i}.bin", os.urandom(5000)) for i in range(6)]
     whole = archive(files)
-    short = archive(files[:3], manifest=[ManifestEntry(n, len(d), sha(d)) for n, d in files])
+    short = archive(files[:3], manifest=[ManifestEntry(n, len(d), xxh(d)) for n, d in files])
     with server.client() as http:
         answer = upload(http, run, short)
         assert answer.status_code == 400 and "after 3 of 6 files" in answer.json()["error"]["message"], answer.text

@@ -87,7 +87,7 @@ def test_a_file_goes_up_and_comes_down_identical(ws: Workspace, tmp_path: Path) 
     repo.log_artifact(str(source), "models")
     down = Path(repo.download_artifacts("models/weights.bin", str(tmp_path)))
     assert down == tmp_path / "models" / "weights.bin" and filecmp.cmp(source, down, shallow=False)
-    # The same bytes as a run file, with its sha256 recorded on the way in.
+    # The same bytes as a run file, with its xxh128 recorded on the way in.
     details = run.get_file_details()
     assert [(d["name"], d["size"]) for d in details] == [("models/weights.bin", source.stat().st_size)]
     checked = run.download_file("models/weights.bin", tmp_path / "sdk.bin", _validate_checksum=True)

@@ -3,13 +3,13 @@ one on an S3 blob store (moto's server) that allows local datastores under a fol
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import xxhash
 from tests.fixtures.moto import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3
 from tests.fixtures.server import RunningServer, start_server
 
@@ -119,17 +119,17 @@ def test_the_server_checks_digests_names_and_protection(server: RunningServer) -
     ws = new_workspace()
     files = f"{ws._path}/datastores/workspaceblobstore/files"
     with server.client() as http:
-        bad = http.put(f"{files}/a.txt", content=b"abc", headers={"X-Content-SHA256": "0" * 64})
+        bad = http.put(f"{files}/a.txt", content=b"abc", headers={"X-Content-XXH128": "0" * 32})
         assert bad.status_code == 400 and bad.json()["error"]["code"] == ChecksumMismatch.code
         escape = http.put(f"{files}/a/%2E%2E/%2E%2E/b.txt", content=b"x")
         assert escape.status_code == 400 and "'..' segment" in escape.json()["error"]["message"], escape.text
         assert http.get(files).json() == {"value": []}
         good = http.put(
-            f"{files}/data/a.csv", content=b"x,y\n", headers={"X-Content-SHA256": hashlib.sha256(b"x,y\n").hexdigest()}
+            f"{files}/data/a.csv", content=b"x,y\n", headers={"X-Content-XXH128": xxhash.xxh3_128(b"x,y\n").hexdigest()}
         )
         assert good.status_code == 200, good.text
         got = http.get(f"{files}/data/a.csv")
-        assert got.content == b"x,y\n" and got.headers["x-content-sha256"] == good.json()["sha256"]
+        assert got.content == b"x,y\n" and got.headers["x-content-xxh128"] == good.json()["xxh128"]
         assert got.headers["content-type"].startswith("text/csv")
         missing = http.get(f"{files}/data/b.csv")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "DatastoreFileNotFound"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import random
 import uuid
@@ -11,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import xxhash
 from tests.fixtures.server import RunningServer
 
 from mlyard import Experiment, Workspace
@@ -35,8 +35,8 @@ def new_run() -> Run:
     return Experiment(Workspace.from_config(), f"files-{uuid.uuid4().hex[:8]}").start_logging()
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+def xxh128_file(path: Path) -> str:
+    digest = xxhash.xxh3_128()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
@@ -48,7 +48,7 @@ def test_upload_file_download_file_and_names(server_env: RunningServer, tmp_path
     source = tmp_path / "model.pkl"
     source.write_bytes(b"\x00weights" * 100)
     stored = run.upload_file("outputs/model.pkl", str(source))
-    assert stored["size"] == source.stat().st_size and stored["sha256"] == sha256_file(source)
+    assert stored["size"] == source.stat().st_size and stored["xxh128"] == xxh128_file(source)
     run.upload_file("logs/driver.log", io.BytesIO(b"line 1\nline 2\n"))
     assert run.get_file_names() == ["logs/driver.log", "outputs/model.pkl"]
     with pytest.raises(RunFileAlreadyExists):
@@ -70,11 +70,11 @@ def test_the_server_sends_length_digest_and_content_type(server_env: RunningServ
     run.upload_file("outputs/page.html", str(tmp_path / "page.html"))
     with server_env.client() as http:
         answer = http.get(f"{run._path}/files/outputs/page.html")
-        bad = http.put(f"{run._path}/files/outputs/other.txt", content=b"abc", headers={"X-Content-SHA256": "0" * 64})
+        bad = http.put(f"{run._path}/files/outputs/other.txt", content=b"abc", headers={"X-Content-XXH128": "0" * 32})
     assert answer.status_code == 200 and answer.content == b"<p>hi</p>"
-    digest = hashlib.sha256(b"<p>hi</p>").hexdigest()
+    digest = xxhash.xxh3_128(b"<p>hi</p>").hexdigest()
     assert answer.headers["content-type"].startswith("text/html")
-    assert (answer.headers["content-length"], answer.headers["x-content-sha256"]) == ("9", digest)
+    assert (answer.headers["content-length"], answer.headers["x-content-xxh128"]) == ("9", digest)
     assert answer.headers["etag"] == f'"{digest}"'
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "ChecksumMismatch"
     assert run.get_file_names() == ["outputs/page.html"]
@@ -111,9 +111,9 @@ def test_a_50_mb_file_streams_up_and_down_verified(server_env: RunningServer, tm
         for _ in range(50):
             handle.write(rng.randbytes(1 << 20))
     stored = run.upload_file("outputs/big.bin", big)
-    assert stored["size"] == 50 << 20 and stored["sha256"] == sha256_file(big)
+    assert stored["size"] == 50 << 20 and stored["xxh128"] == xxh128_file(big)
     target = run.download_file("outputs/big.bin", tmp_path / "copy.bin", _validate_checksum=True)
-    assert target.stat().st_size == 50 << 20 and sha256_file(target) == stored["sha256"]
+    assert target.stat().st_size == 50 << 20 and xxh128_file(target) == stored["xxh128"]
 
 
 class FakeFigure:

@@ -1,9 +1,8 @@
-"""Transfers against a real server: a digest that follows the body (``X-Content-SHA256: trailer``)
+"""Transfers against a real server: a digest that follows the body (``X-Content-XXH128: trailer``)
 for run and datastore files, a path read once, and a datastore's big files sent one by one."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import uuid
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xxhash
 from tests.fixtures.server import RunningServer
 
 from mlyard import Experiment, Workspace
@@ -26,8 +26,12 @@ def new_workspace() -> Workspace:
     return Workspace.create(name, subscription_id=SUB, resource_group=f"{name}-rg", show_output=False)
 
 
+def xxh(data: bytes) -> str:
+    return xxhash.xxh3_128(data).hexdigest()
+
+
 def trailed(data: bytes, digest: str | None = None) -> bytes:
-    return data + (digest or hashlib.sha256(data).hexdigest()).encode()
+    return data + (digest or xxh(data)).encode()
 
 
 @pytest.fixture(params=["run", "datastore"])
@@ -43,23 +47,30 @@ def files_url(request: pytest.FixtureRequest, server_env: RunningServer) -> str:
 def test_a_trailing_digest_is_checked_before_the_file_replaces_the_old_one(
     server_env: RunningServer, files_url: str
 ) -> None:
-    trailer = {"X-Content-SHA256": "trailer"}
+    trailer = {"X-Content-XXH128": "trailer"}
     old, new = b"old bytes" * 1000, b"new bytes" * 1000
     with server_env.client() as http:
         first = http.put(f"{files_url}/a/f.bin", content=trailed(old), headers=trailer)
         assert first.status_code == 200, first.text
-        assert (first.json()["size"], first.json()["sha256"]) == (len(old), hashlib.sha256(old).hexdigest())
+        assert (first.json()["size"], first.json()["xxh128"]) == (len(old), xxh(old))
 
         def refused(body: bytes | Iterator[bytes], code: str, says: str) -> None:
             answer = http.put(f"{files_url}/a/f.bin", content=body, headers=trailer, params={"overwrite": "true"})
             assert answer.status_code in (400, 409, 422), answer.text
             assert answer.json()["error"]["code"] == code and says in answer.json()["error"]["message"], answer.text
             kept = http.get(f"{files_url}/a/f.bin")
-            assert kept.content == old and kept.headers["x-content-sha256"] == hashlib.sha256(old).hexdigest()
+            assert kept.content == old and kept.headers["x-content-xxh128"] == xxh(old)
 
-        refused(trailed(new, "0" * 64), "ChecksumMismatch", "nothing was stored")
-        refused(trailed(new, "x" * 64), "ValidationError", "sha256 in hex")
+        refused(trailed(new, "0" * 32), "ChecksumMismatch", "nothing was stored")
+        refused(trailed(new, "x" * 32), "ValidationError", "xxh128 in hex")
         refused(b"short", "ValidationError", "ended after 5 bytes")
+        # A digest in the header that is no xxh128 (a sha256's 64 hex, as clients of before sent).
+        bad = http.put(
+            f"{files_url}/a/f.bin", content=new, headers={"X-Content-XXH128": "0" * 64}, params={"overwrite": "true"}
+        )
+        assert bad.status_code == 400 and bad.json()["error"]["target"] == "X-Content-XXH128", bad.text
+        assert "X-Content-XXH128 must be 32 hexadecimal" in bad.json()["error"]["message"]
+        assert http.get(f"{files_url}/a/f.bin").content == old
         # Sent chunked (no length known), the digest split across the last two chunks.
         body = trailed(new)
         good = http.put(
@@ -70,9 +81,9 @@ def test_a_trailing_digest_is_checked_before_the_file_replaces_the_old_one(
         )
         assert good.status_code == 200 and good.json()["size"] == len(new), good.text
         got = http.get(f"{files_url}/a/f.bin")
-        assert got.content == new and got.headers["x-content-sha256"] == hashlib.sha256(new).hexdigest()
+        assert got.content == new and got.headers["x-content-xxh128"] == xxh(new)
         # A corrupt upload of a new name leaves no file of that name.
-        http.put(f"{files_url}/b.bin", content=trailed(new, "1" * 64), headers=trailer)
+        http.put(f"{files_url}/b.bin", content=trailed(new, "1" * 32), headers=trailer)
         assert [f["name"] for f in http.get(files_url).json()["value"]] == ["a/f.bin"]
 
 
@@ -82,14 +93,14 @@ def test_a_run_file_is_read_once_and_a_stream_is_not_spooled(
     def no_prehash(path: Path) -> str:
         raise AssertionError(f"{path} was hashed before it was sent")
 
-    monkeypatch.setattr(transfers, "sha256_of_path", no_prehash)
+    monkeypatch.setattr(transfers, "xxh128_of_path", no_prehash)
     data = os.urandom(3 * transfers.CHUNK + 17)
     (tmp_path / "big.bin").write_bytes(data)
     run = Experiment(Workspace.from_config(), "read-once").start_logging()
     stored = run.upload_file("outputs/big.bin", tmp_path / "big.bin")
-    assert (stored["size"], stored["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert (stored["size"], stored["xxh128"]) == (len(data), xxh(data))
     streamed = run.upload_file("outputs/stream.bin", io.BytesIO(data))
-    assert streamed["sha256"] == stored["sha256"]
+    assert streamed["xxh128"] == stored["xxh128"]
     with pytest.raises(TypeError, match="must be binary"):
         run.upload_file("outputs/text.txt", io.StringIO("text"))  # type: ignore[arg-type]
     assert run.get_file_names() == ["outputs/big.bin", "outputs/stream.bin"]
@@ -106,7 +117,7 @@ def test_a_corrupted_big_upload_keeps_the_previous_file(
 
     def flipped(chunks: Any, digest: Any) -> Iterator[bytes]:
         for piece in real(chunks, digest):
-            yield piece if len(piece) != 64 else piece[::-1]  # the trailer arrives reversed
+            yield piece if len(piece) != 32 else piece[::-1]  # the trailer arrives reversed
 
     monkeypatch.setattr(transfers, "_with_trailer", flipped)
     (tmp_path / "f.bin").write_bytes(b"second, longer")
@@ -163,7 +174,7 @@ def test_the_archive_of_a_datastore_takes_a_size_limit(server_env: RunningServer
     files = f"{ws._path}/datastores/workspaceblobstore/files"
     with server_env.client() as http:
         for name, size in (("a", 10), ("b", 1000), ("c", 11)):
-            assert http.put(f"{files}/{name}", content=trailed(b"x" * size), headers={"X-Content-SHA256": "trailer"})
+            assert http.put(f"{files}/{name}", content=trailed(b"x" * size), headers={"X-Content-XXH128": "trailer"})
         limited = http.get(f"{files}.tar", params={"maxSize": 11})
         assert limited.status_code == 200 and limited.headers["x-file-count"] == "2"
         assert http.get(f"{files}.tar").headers["x-file-count"] == "3"

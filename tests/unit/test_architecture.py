@@ -62,7 +62,8 @@ FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
 }
 
 # core: the standard library and pydantic only.
-CORE_THIRD_PARTY = frozenset({"pydantic", "pydantic_settings", "pydantic_core", "typing_extensions"})
+# xxhash: the files' integrity digest (XXH3-128) is part of the wire contract core states for both ends.
+CORE_THIRD_PARTY = frozenset({"pydantic", "pydantic_settings", "pydantic_core", "typing_extensions", "xxhash"})
 
 
 @dataclass(frozen=True)

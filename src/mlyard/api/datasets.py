@@ -40,7 +40,7 @@ class PinnedFileOut(WireModel):
     datastore: str
     name: str
     size: int
-    sha256: str | None = None
+    xxh128: str | None = Field(default=None, description="The pinned XXH3-128 (None for a pin of before xxh128).")
     modified_utc: datetime | None = None
     change: str | None = Field(default=None, description="Set when verified and no longer as pinned.")
 

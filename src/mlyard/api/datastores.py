@@ -3,7 +3,7 @@
 A registration is one JSON body whose ``datastoreType`` says which fields it has. Credentials
 (``secretAccessKey``, ``sasToken``, ``accountKey``, ...) travel only in registrations: answers
 name the vault secret that holds them (``credentials.secretName`` and ``version``), never a
-value. File bodies are raw bytes, their sha256 in ``X-Content-SHA256`` both ways.
+value. File bodies are raw bytes, their xxh128 in ``X-Content-XXH128`` both ways.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mlyard.api.base import RequestModel, WireModel
-from mlyard.api.run_files import SHA256_HEADER
+from mlyard.api.run_files import DIGEST_HEADER
 
 
 class LocalDatastoreIn(RequestModel):
@@ -77,7 +77,7 @@ class DatastoreFileOut(WireModel):
     name: str
     size: int
     modified_utc: datetime
-    sha256: str | None = None
+    xxh128: str | None = None
 
 
 class DatastoreFileListOut(WireModel):
@@ -85,7 +85,7 @@ class DatastoreFileListOut(WireModel):
 
 
 __all__ = [
-    "SHA256_HEADER",
+    "DIGEST_HEADER",
     "AzureBlobDatastoreIn",
     "CredentialsOut",
     "DatastoreFileListOut",

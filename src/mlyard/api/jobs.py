@@ -21,7 +21,7 @@ class SnapshotOut(WireModel):
     snapshot_id: str
     file_count: int
     size: int
-    sha256: str
+    xxh128: str
 
 
 class JobSubmit(RequestModel):

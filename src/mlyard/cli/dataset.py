@@ -123,7 +123,7 @@ def create(
     subscription: SubscriptionOption = None,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Register a dataset: its files are pinned (sha256) as version 1, or the next with --new-version."""
+    """Register a dataset: its files are pinned (xxh128) as version 1, or the next with --new-version."""
     ws = _workspace(workspace_name, resource_group, subscription)
     try:
         given = [_path(ws, p) for p in paths]
@@ -222,7 +222,7 @@ def download(
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
 ) -> None:
-    """Download a version's pinned files (checked against their sha256)."""
+    """Download a version's pinned files (checked against their xxh128)."""
     ws = _workspace(workspace_name, resource_group, subscription)
     found = Dataset.get_by_name(ws, name, version or "latest")
     try:

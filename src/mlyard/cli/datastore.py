@@ -229,7 +229,7 @@ def upload(
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
 ) -> None:
-    """Upload a file or a folder to a datastore (sha256-checked, with a progress bar)."""
+    """Upload a file or a folder to a datastore (xxh128-checked, with a progress bar)."""
     store = Datastore.get(_workspace(workspace_name, resource_group, subscription), name)
     try:
         if src.is_dir():
@@ -252,7 +252,7 @@ def download(
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
 ) -> None:
-    """Download a datastore's files (under their names) into a folder, checking each sha256."""
+    """Download a datastore's files (under their names) into a folder, checking each xxh128."""
     store = Datastore.get(_workspace(workspace_name, resource_group, subscription), name)
     try:
         count = store.download(target_path, prefix, overwrite=overwrite)

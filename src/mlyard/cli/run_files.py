@@ -76,7 +76,7 @@ def download(
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
 ) -> None:
-    """Download a run's files (under their names) into a folder, checking each sha256."""
+    """Download a run's files (under their names) into a folder, checking each xxh128."""
     ws = Context.load().workspace(workspace_name, resource_group, subscription)
     run = get_run(ws, run_id)
     count = len(run.get_file_details(prefix))

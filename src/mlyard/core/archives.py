@@ -6,11 +6,12 @@ what makes a thousand small files quick: authentication, the run or datastore lo
 audit row are paid once.
 
 An upload is a tar whose first entry is a manifest (:data:`MANIFEST_NAME`, JSON): every file's
-name, size and sha256, in the order the entries follow. The server checks every name (and,
-without overwrite, that none exists) before it stores a byte, then checks each entry against
-the manifest as it streams in. A download is a tar of the folder's files in name order, each
-entry carrying its sha256, when known, in the PAX header :data:`SHA256_PAX`. Only regular files
-travel: a link, a folder or a device entry is refused on either side.
+name, size and xxh128 (XXH3-128, see :mod:`mlyard.core.transfer_digests`), in the order the
+entries follow. The server checks every name (and, without overwrite, that none exists) before
+it stores a byte, then checks each entry against the manifest as it streams in. A download is a
+tar of the folder's files in name order, each entry carrying its xxh128, when known, in the PAX
+header :data:`DIGEST_PAX`. Only regular files travel: a link, a folder or a device entry is
+refused on either side.
 
 Both sides build and read the stream piece by piece (:func:`entry_header`, :class:`ChunkReader`
 under :mod:`tarfile`'s stream mode), so nothing holds a whole archive in memory.
@@ -28,8 +29,8 @@ MEDIA_TYPE = "application/x-tar"
 MANIFEST_NAME = ".~mlyard-manifest.json"
 """The first entry of an upload (a reserved name, so never a file's)."""
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-SHA256_PAX = "MLYARD.sha256"
-"""The PAX header of a downloaded entry that holds its sha256 (hex)."""
+DIGEST_PAX = "MLYARD.xxh128"
+"""The PAX header of a downloaded entry that holds its xxh128 (hex)."""
 BLOCK = tarfile.BLOCKSIZE
 END = b"\0" * (2 * BLOCK)
 """Two zero blocks close an archive."""
@@ -41,7 +42,7 @@ class ManifestEntry:
 
     name: str
     size: int
-    sha256: str
+    xxh128: str
 
 
 def padding(size: int) -> bytes:
@@ -49,19 +50,19 @@ def padding(size: int) -> bytes:
     return b"\0" * (-size % BLOCK)
 
 
-def entry_header(name: str, size: int, mtime: float = 0.0, sha256: str | None = None) -> bytes:
+def entry_header(name: str, size: int, mtime: float = 0.0, xxh128: str | None = None) -> bytes:
     """The header blocks of a regular file entry (PAX, so long and non-ASCII names travel)."""
     info = tarfile.TarInfo(name)
     info.size = size
     info.mtime = int(mtime)
     info.mode = 0o644
-    if sha256:
-        info.pax_headers = {SHA256_PAX: sha256}
+    if xxh128:
+        info.pax_headers = {DIGEST_PAX: xxh128}
     return info.tobuf(tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
 
 
 def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:
-    body = {"files": [{"name": e.name, "size": e.size, "sha256": e.sha256} for e in entries]}
+    body = {"files": [{"name": e.name, "size": e.size, "xxh128": e.xxh128} for e in entries]}
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
@@ -73,13 +74,13 @@ def parse_manifest(data: bytes) -> list[ManifestEntry]:
         raise ValueError(f"the manifest is not JSON ({exc})") from None
     files = body.get("files") if isinstance(body, dict) else None
     if not isinstance(files, list):
-        raise ValueError('the manifest must be {"files": [{"name", "size", "sha256"}, ...]}')
+        raise ValueError('the manifest must be {"files": [{"name", "size", "xxh128"}, ...]}')
     out = []
     for i, item in enumerate(files):
-        name, size, sha = (item.get(k) for k in ("name", "size", "sha256")) if isinstance(item, dict) else (0, 0, 0)
-        if not isinstance(name, str) or type(size) is not int or size < 0 or not isinstance(sha, str):
-            raise ValueError(f"entry {i} of the manifest needs a name, a size (bytes, >= 0) and a sha256")
-        out.append(ManifestEntry(name, size, sha))
+        name, size, digest = (item.get(k) for k in ("name", "size", "xxh128")) if isinstance(item, dict) else (0, 0, 0)
+        if not isinstance(name, str) or type(size) is not int or size < 0 or not isinstance(digest, str):
+            raise ValueError(f"entry {i} of the manifest needs a name, a size (bytes, >= 0) and an xxh128")
+        out.append(ManifestEntry(name, size, digest))
     return out
 
 
@@ -147,11 +148,11 @@ def coalesce(pieces: Iterable[bytes], size: int = 256 * 1024) -> Iterator[bytes]
 
 __all__ = [
     "BLOCK",
+    "DIGEST_PAX",
     "END",
     "MANIFEST_NAME",
     "MAX_MANIFEST_BYTES",
     "MEDIA_TYPE",
-    "SHA256_PAX",
     "ChunkReader",
     "ManifestEntry",
     "coalesce",

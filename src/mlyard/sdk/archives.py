@@ -6,13 +6,12 @@ stream received into local files (format: :mod:`mlyard.core.archives`). Used by 
 Sending hashes every file first (the manifest leads the archive, so that the server can refuse a
 bad batch before storing anything), then streams the files in 1 MiB chunks. Receiving writes
 each entry to a temporary file beside its target, hashing it on the way, and renames it into
-place only once its sha256 matches the one in its header; an archive that breaks off leaves the
+place only once its xxh128 matches the one in its header; an archive that breaks off leaves the
 files already verified and no partial one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 import uuid
@@ -25,10 +24,10 @@ import httpx
 
 from mlyard.api.run_files import ARCHIVE_COUNT_HEADER
 from mlyard.core.archives import (
+    DIGEST_PAX,
     END,
     MANIFEST_NAME,
     MEDIA_TYPE,
-    SHA256_PAX,
     ManifestEntry,
     coalesce,
     entry_header,
@@ -39,8 +38,9 @@ from mlyard.core.archives import (
 )
 from mlyard.core.errors import ChecksumMismatch, InvalidFileName, ServiceUnreachable, ValidationError
 from mlyard.core.file_names import describe_bad_name, file_name_problem
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.sdk.client import Client
-from mlyard.sdk.transfers import CHUNK, Bytes, raise_for, run_all, sha256_of_path, unreachable
+from mlyard.sdk.transfers import CHUNK, Bytes, raise_for, run_all, unreachable, xxh128_of_path
 
 Done = Callable[[str], None]
 """Called with each file's name once it has gone (or arrived)."""
@@ -52,11 +52,11 @@ class Outgoing:
     name: str
     size: int
     mtime: float
-    sha256: str
+    xxh128: str
 
 
 def prepare(paths: Sequence[Path], names: Sequence[str]) -> list[Outgoing]:
-    """Each file's size and sha256 (hashed a few at a time), for the manifest."""
+    """Each file's size and xxh128 (hashed a few at a time), for the manifest."""
 
     def one(pair: tuple[Path, str]) -> Outgoing:
         path, name = pair
@@ -64,7 +64,7 @@ def prepare(paths: Sequence[Path], names: Sequence[str]) -> list[Outgoing]:
             st = path.stat()
         except FileNotFoundError:
             raise FileNotFoundError(f"Cannot upload '{path}' as '{name}': no such file.") from None
-        return Outgoing(path, name, st.st_size, st.st_mtime, sha256_of_path(path))
+        return Outgoing(path, name, st.st_size, st.st_mtime, xxh128_of_path(path))
 
     return run_all(one, list(zip(paths, names, strict=True)))
 
@@ -75,7 +75,7 @@ def tar_stream(
     """The archive of ``items``: the manifest, then each file read in chunks."""
 
     def pieces() -> Iterator[bytes]:
-        manifest = manifest_bytes(ManifestEntry(i.name, i.size, i.sha256) for i in items)
+        manifest = manifest_bytes(ManifestEntry(i.name, i.size, i.xxh128) for i in items)
         yield entry_header(MANIFEST_NAME, len(manifest))
         yield manifest
         yield padding(len(manifest))
@@ -182,7 +182,7 @@ def _write_entry(
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     handle = tar.extractfile(member)
     assert handle is not None  # a regular file
-    digest = hashlib.sha256()
+    digest = new_hasher()
     try:
         with partial.open("wb") as sink:
             while chunk := handle.read(CHUNK):
@@ -190,10 +190,10 @@ def _write_entry(
                 sink.write(chunk)
                 if on_bytes is not None:
                     on_bytes(len(chunk))
-        announced = member.pax_headers.get(SHA256_PAX)
+        announced = member.pax_headers.get(DIGEST_PAX)
         if announced is not None and digest.hexdigest() != announced.lower():
             raise ChecksumMismatch(
-                f"File '{member.name}' arrived with sha256 {digest.hexdigest()}, but the server announced "
+                f"File '{member.name}' arrived with xxh128 {digest.hexdigest()}, but the server announced "
                 f"{announced}: the transfer was corrupted; download it again."
             )
         os.replace(partial, target)

@@ -4,7 +4,7 @@
 ``Dataset.File.from_files(path)`` define one, where ``path`` is ``(datastore, 'folder/*.csv')``,
 a list of such, a ``DataReference`` (``datastore.path('folder')``), or a local file, folder or
 glob (uploaded first to the default datastore, under ``datasets/uploads/<id>/``).
-``dataset.register(ws, name)`` pins the files the globs match now (their sha256 on the server);
+``dataset.register(ws, name)`` pins the files the globs match now (their xxh128 on the server);
 ``Dataset.get_by_name(ws, name, version='latest')`` and ``Dataset.get_all(ws)`` read the
 catalogue. Reading goes through the server, which checks the pinned files first.
 """
@@ -118,7 +118,7 @@ class AbstractDataset:
 
     def iter_file_pages(self, page_size: int = FILES_PAGE, verify: bool = False) -> Iterator[list[dict[str, Any]]]:
         """A registered version's pinned files, ``page_size`` at a time (``datastore``, ``name``,
-        ``size``, ``sha256``, ``modifiedUtc``; with ``verify``, ``change`` for a changed file)."""
+        ``size``, ``xxh128``, ``modifiedUtc``; with ``verify``, ``change`` for a changed file)."""
         path = f"{self._path}/{seg(self._registered_name())}/versions/{self.version}/files"
         token: str | None = None
         while True:

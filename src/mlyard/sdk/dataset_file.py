@@ -1,7 +1,7 @@
 """File datasets (``azureml.data.FileDataset``): files to download, or to mount read-only.
 
 A registered version's files come from the version's own route, each checked against the
-sha256 it pinned (a file changed since registration is refused by the server, or fails the
+xxh128 it pinned (a file changed since registration is refused by the server, or fails the
 digest check here). ``mount()`` is a read-only local copy: mlyard has no FUSE mount, so the
 files are downloaded into a temporary folder, made read-only, and removed when it ends.
 """

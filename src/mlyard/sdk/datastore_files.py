@@ -1,7 +1,7 @@
 """Azure ML's file methods of a datastore: ``upload``, ``upload_files``, ``download``.
 
 Every file goes through the server (which reaches the folder or bucket behind the datastore),
-streamed and checked by sha256 both ways: the small files of a call in one tar stream
+streamed and checked by xxh128 both ways: the small files of a call in one tar stream
 (:mod:`mlyard.sdk.archives`, as run files are), each big one (:data:`SINGLE_FILE` and more) in a
 request of its own, a few at a time, read once and hashed on the way (the tar path copies every
 byte several times more: 1 GB of big files went at ~130 MB/s through it). Everything that can be

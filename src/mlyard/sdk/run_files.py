@@ -1,9 +1,9 @@
 """Azure ML's file methods of a run (``upload_file``, ``upload_folder``, ``download_files``, ...).
 
-The transfers themselves (streamed, sha256 both ways) are :mod:`mlyard.sdk.transfers` for one
+The transfers themselves (streamed, xxh128 both ways) are :mod:`mlyard.sdk.transfers` for one
 file and :mod:`mlyard.sdk.archives` for many (one tar stream a call), shared with datastores.
 A file or a stream (an open file object) is hashed while it is sent and its digest follows its
-bytes (``X-Content-SHA256: trailer``): read once, never spooled.
+bytes (``X-Content-XXH128: trailer``): read once, never spooled.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class RunFilesMixin:
 
     # -- uploading -----------------------------------------------------------------------
 
-    def _put(self, name: str, handle: IO[bytes], size: int, sha256: str, overwrite: bool) -> dict[str, Any]:
-        return put_file(self._client, self._file_path(name), handle, size, sha256, overwrite=overwrite)
+    def _put(self, name: str, handle: IO[bytes], size: int, xxh128: str, overwrite: bool) -> dict[str, Any]:
+        return put_file(self._client, self._file_path(name), handle, size, xxh128, overwrite=overwrite)
 
     def upload_file(
         self,
@@ -71,7 +71,7 @@ class RunFilesMixin:
         """Upload a local file (a path) or a binary stream as the run's file ``name``.
 
         A name the run already has is refused (``RunFileAlreadyExists``) unless ``overwrite``.
-        Answers the stored file: ``{"name", "size", "modifiedUtc", "sha256"}``.
+        Answers the stored file: ``{"name", "size", "modifiedUtc", "xxh128"}``.
         """
         check_file_name(name)
         if isinstance(path_or_stream, str | os.PathLike):
@@ -150,7 +150,7 @@ class RunFilesMixin:
     ) -> Path:
         """Stream the run's file ``name`` to ``output_file_path`` (default: its base name here).
 
-        The bytes are checked against the server's sha256 whenever it sends one; with
+        The bytes are checked against the server's xxh128 whenever it sends one; with
         ``_validate_checksum=True`` a file without a recorded digest is an error too.
         """
         target = Path(output_file_path) if output_file_path is not None else Path(name.rsplit("/", 1)[-1])
@@ -172,7 +172,7 @@ class RunFilesMixin:
 
         Each lands at ``output_directory/<name>`` (``<name>`` without ``prefix/`` when
         ``append_prefix`` is False), or at ``output_paths[i]`` for the i-th name in name order.
-        Each file is checked against its sha256 before it takes its name; ``batch_size`` is
+        Each file is checked against its xxh128 before it takes its name; ``batch_size`` is
         accepted for Azure ML's signature (everything comes in one request).
         """
         base = Path(output_directory) if output_directory is not None else Path.cwd()

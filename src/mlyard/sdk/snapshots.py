@@ -15,7 +15,6 @@ default): the error lists the largest files and folders and says how to leave th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tarfile
@@ -26,9 +25,10 @@ from typing import IO, Any
 
 import httpx
 
-from mlyard.api.run_files import SHA256_HEADER
+from mlyard.api.run_files import DIGEST_HEADER
 from mlyard.core.errors import SnapshotTooLarge, ValidationError
 from mlyard.core.snapshots import ALWAYS_IGNORED, IGNORE_FILES, SnapshotLimits, over_limits
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.sdk.client import Client
 from mlyard.sdk.transfers import chunks_of, raise_for, unreachable
 
@@ -141,12 +141,12 @@ def check_limits(source: Path, files: list[tuple[str, Path, int]], limits: Snaps
 
 
 def build_archive(files: list[tuple[str, Path, int]], out: IO[bytes]) -> str:
-    """Write a tar.gz of ``files`` into ``out``; answers its sha256."""
+    """Write a tar.gz of ``files`` into ``out``; answers its xxh128."""
     with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1, dereference=True) as archive:
         for name, path, _ in files:
             archive.add(str(path), arcname=name, recursive=False)
     out.seek(0)
-    digest = hashlib.sha256()
+    digest = new_hasher()
     while chunk := out.read(_CHUNK):
         digest.update(chunk)
     out.seek(0)
@@ -154,7 +154,7 @@ def build_archive(files: list[tuple[str, Path, int]], out: IO[bytes]) -> str:
 
 
 def upload(client: Client, workspace_path: str, source_directory: str | os.PathLike[str]) -> dict[str, Any]:
-    """Snapshot ``source_directory`` into the workspace; answers ``{snapshotId, fileCount, size, sha256}``."""
+    """Snapshot ``source_directory`` into the workspace; answers ``{snapshotId, fileCount, size, xxh128}``."""
     source = Path(source_directory).expanduser().resolve()
     if not source.is_dir():
         raise ValidationError(f"The source directory '{source}' does not exist or is not a folder.")
@@ -162,9 +162,9 @@ def upload(client: Client, workspace_path: str, source_directory: str | os.PathL
     limits = client.get(workspace_path + "/snapshots/limits")
     check_limits(source, files, SnapshotLimits(int(limits["maxBytes"]), int(limits["maxFiles"])))
     with tempfile.TemporaryFile(prefix="mlyard-snapshot-") as spool:
-        sha256 = build_archive(files, spool)
+        xxh128 = build_archive(files, spool)
         size = os.fstat(spool.fileno()).st_size
-        headers = {"Content-Type": "application/gzip", "Content-Length": str(size), SHA256_HEADER: sha256}
+        headers = {"Content-Type": "application/gzip", "Content-Length": str(size), DIGEST_HEADER: xxh128}
         try:
             response = client._http.post(workspace_path + "/snapshots", content=chunks_of(spool), headers=headers)
         except httpx.TransportError as exc:

@@ -1,10 +1,10 @@
 """File transfers with the server, shared by run files and datastore files.
 
 Files stream both ways in 1 MiB chunks; no file is ever held whole in memory. Every upload
-carries its sha256, and the server refuses a body that does not match before it publishes the
-file: a file is hashed while it is sent and its digest follows its bytes
-(``X-Content-SHA256: trailer``, see :mod:`mlyard.services.checksums`), so it is read once; a
-digest the caller already knows leads the body instead. Every download is hashed as it is
+carries its xxh128 (XXH3-128, :mod:`mlyard.core.transfer_digests`), and the server refuses a body
+that does not match before it publishes the file: a file is hashed while it is sent and its
+digest follows its bytes (``X-Content-XXH128: trailer``, see :mod:`mlyard.services.checksums`),
+so it is read once; a digest the caller already knows leads the body instead. Every download is hashed as it is
 written and checked against the digest the server announces. A download lands in a temporary file beside
 its target and is renamed into place once verified, so a failed or corrupted transfer never
 leaves a partial file under the real name. Many files go through a small thread pool
@@ -14,7 +14,6 @@ folder of a thousand small files quick.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +23,7 @@ from typing import IO, Any
 
 import httpx
 
-from mlyard.api.run_files import SHA256_HEADER, SHA256_TRAILER
+from mlyard.api.run_files import DIGEST_HEADER, DIGEST_TRAILER
 from mlyard.core.errors import (
     AuthenticationError,
     ChecksumMismatch,
@@ -32,7 +31,7 @@ from mlyard.core.errors import (
     ValidationError,
     error_from_body,
 )
-from mlyard.core.transfer_digests import TRAILER_BYTES
+from mlyard.core.transfer_digests import TRAILER_BYTES, Hasher, new_hasher
 from mlyard.sdk.client import Client, seg
 
 CHUNK = 1024 * 1024
@@ -58,8 +57,8 @@ def quote_name(name: str) -> str:
     return "/".join(seg(part) for part in name.split("/"))
 
 
-def sha256_of_path(path: Path) -> str:
-    digest = hashlib.sha256()
+def xxh128_of_path(path: Path) -> str:
+    digest = new_hasher()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
@@ -119,13 +118,13 @@ def put_file(
     url: str,
     handle: IO[bytes],
     size: int,
-    sha256: str,
+    xxh128: str,
     *,
     overwrite: bool,
     on_bytes: Bytes | None = None,
 ) -> dict[str, Any]:
     """PUT the bytes of ``handle`` at ``url`` with their digest; answer the server's JSON."""
-    headers = {"Content-Length": str(size), SHA256_HEADER: sha256, "Content-Type": "application/octet-stream"}
+    headers = {"Content-Length": str(size), DIGEST_HEADER: xxh128, "Content-Type": "application/octet-stream"}
     params = {"overwrite": "true"} if overwrite else None
     try:
         response = client._http.put(url, content=chunks_of(handle, on_bytes), headers=headers, params=params)
@@ -142,10 +141,10 @@ def put_path(client: Client, url: str, path: Path, *, overwrite: bool, on_bytes:
     digest (notebooks); run and datastore files use :func:`stream_path`."""
     if not path.is_file():
         raise FileNotFoundError(f"Cannot upload '{path}': no such file.")
-    sha256 = sha256_of_path(path)
+    xxh128 = xxh128_of_path(path)
     with path.open("rb") as handle:
         return put_file(
-            client, url, handle, os.fstat(handle.fileno()).st_size, sha256, overwrite=overwrite, on_bytes=on_bytes
+            client, url, handle, os.fstat(handle.fileno()).st_size, xxh128, overwrite=overwrite, on_bytes=on_bytes
         )
 
 
@@ -153,12 +152,12 @@ def stream_path(
     client: Client, url: str, path: Path, *, overwrite: bool, on_bytes: Bytes | None = None
 ) -> dict[str, Any]:
     """PUT the local file ``path`` at ``url``, read once: hashed while it is sent, its digest
-    after its bytes (``X-Content-SHA256: trailer``; ``FileNotFoundError`` when it is not a file)."""
+    after its bytes (``X-Content-XXH128: trailer``; ``FileNotFoundError`` when it is not a file)."""
     if not path.is_file():
         raise FileNotFoundError(f"Cannot upload '{path}': no such file.")
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        digest = hashlib.sha256()
+        digest = new_hasher()
         body = _with_trailer(_sized(handle, size, str(path), on_bytes), digest)
         answer = _put(client, url, body, str(size + TRAILER_BYTES), overwrite)
     _check_answer(answer, digest, str(path))
@@ -167,7 +166,7 @@ def stream_path(
 
 def put_stream(client: Client, url: str, chunks: Iterable[bytes], *, overwrite: bool, what: str) -> dict[str, Any]:
     """PUT chunks of unknown total size (sent chunked), hashed on the way, the digest after them."""
-    digest = hashlib.sha256()
+    digest = new_hasher()
     answer = _put(client, url, _with_trailer(chunks, digest), None, overwrite)
     _check_answer(answer, digest, what)
     return answer
@@ -185,7 +184,7 @@ def _sized(handle: IO[bytes], size: int, what: str, on_bytes: Bytes | None) -> I
         raise ValidationError(f"'{what}' shrank while it was uploaded ({size - left} of {size} bytes).")
 
 
-def _with_trailer(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+def _with_trailer(chunks: Iterable[bytes], digest: Hasher) -> Iterator[bytes]:
     for chunk in chunks:
         digest.update(chunk)
         yield chunk
@@ -193,7 +192,7 @@ def _with_trailer(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
 
 
 def _put(client: Client, url: str, body: Iterator[bytes], length: str | None, overwrite: bool) -> dict[str, Any]:
-    headers = {SHA256_HEADER: SHA256_TRAILER, "Content-Type": "application/octet-stream"}
+    headers = {DIGEST_HEADER: DIGEST_TRAILER, "Content-Type": "application/octet-stream"}
     if length is not None:
         headers["Content-Length"] = length
     params = {"overwrite": "true"} if overwrite else None
@@ -206,12 +205,12 @@ def _put(client: Client, url: str, body: Iterator[bytes], length: str | None, ov
     return answer
 
 
-def _check_answer(answer: dict[str, Any], digest: Any, what: str) -> None:
+def _check_answer(answer: dict[str, Any], digest: Hasher, what: str) -> None:
     """The server checked our digest; ours is checked against what it says it stored."""
-    stored = answer.get("sha256")
+    stored = answer.get("xxh128")
     if stored is not None and stored != digest.hexdigest():
         raise ChecksumMismatch(
-            f"The server stored '{what}' with sha256 {stored}, but {digest.hexdigest()} was sent: upload it again."
+            f"The server stored '{what}' with xxh128 {stored}, but {digest.hexdigest()} was sent: upload it again."
         )
 
 
@@ -224,14 +223,14 @@ def get_to_path(
     require_digest: bool = False,
     on_bytes: Bytes | None = None,
 ) -> Path:
-    """Stream ``url`` into ``target`` through a temporary file, checked against the server's sha256."""
+    """Stream ``url`` into ``target`` through a temporary file, checked against the server's xxh128."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with client._http.stream("GET", url) as response:
             raise_for(client, response)
-            expected = response.headers.get(SHA256_HEADER)
-            digest = hashlib.sha256()
+            expected = response.headers.get(DIGEST_HEADER)
+            digest = new_hasher()
             with partial.open("wb") as out:
                 # As the pieces arrive (~64 KiB): re-chunking them to 1 MiB cost one more copy.
                 for chunk in response.iter_bytes():
@@ -240,10 +239,10 @@ def get_to_path(
                     if on_bytes is not None:
                         on_bytes(len(chunk))
         if expected is None and require_digest:
-            raise ChecksumMismatch(f"The server sent no sha256 for file '{name}': it cannot be validated.")
+            raise ChecksumMismatch(f"The server sent no xxh128 for file '{name}': it cannot be validated.")
         if expected is not None and digest.hexdigest() != expected.lower():
             raise ChecksumMismatch(
-                f"File '{name}' arrived with sha256 {digest.hexdigest()}, but the server announced {expected}: "
+                f"File '{name}' arrived with xxh128 {digest.hexdigest()}, but the server announced {expected}: "
                 "the transfer was corrupted; download it again."
             )
         os.replace(partial, target)
@@ -270,7 +269,7 @@ __all__ = [
     "quote_name",
     "raise_for",
     "run_all",
-    "sha256_of_path",
     "stream_path",
     "unreachable",
+    "xxh128_of_path",
 ]

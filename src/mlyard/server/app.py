@@ -47,6 +47,7 @@ from mlyard.server.routers import (
     workspaces,
 )
 from mlyard.server.studio import mount_studio
+from mlyard.services import duckdb_pool
 from mlyard.services.platform import Platform, build_platform
 from mlyard.services.scheduler import Scheduler
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         if proxy_client is not None:
             await proxy_client.aclose()
         platform.db.dispose()
+        duckdb_pool.close(platform.settings.home)  # the datasets' DuckDB database, if a read opened it
         log.info("mlyard server stopped")
 
     app = FastAPI(

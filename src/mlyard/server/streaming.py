@@ -3,7 +3,7 @@
 An upload route is ``async`` only to read the request body as it arrives; the services are
 synchronous, so they run in a worker thread and pull the body's chunks, which the event loop
 reads ahead of them (:func:`pull_body`). A download is a ``StreamingResponse`` over the store's
-chunks with the length, the sha256 and the content type in its headers (:func:`file_response`).
+chunks with the length, the xxh128 and the content type in its headers (:func:`file_response`).
 Nothing holds a whole file in memory on either path.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio.from_thread
 from fastapi.responses import StreamingResponse
 
-from mlyard.api.run_files import SHA256_HEADER
+from mlyard.api.run_files import DIGEST_HEADER
 
 COALESCE = 1024 * 1024  # the ASGI server hands over ~64 KiB pieces: the thread takes them a MiB at a time
 READ_AHEAD = 8  # batches received ahead of the thread that writes them: at most ~8 MiB per upload
@@ -114,12 +114,12 @@ class BodyChunks(Iterator[bytes]):
         self.close()
 
 
-def file_response(name: str, size: int, sha256: str | None, chunks: Iterator[bytes]) -> StreamingResponse:
-    """Stream a file; its sha256, when known, in ``X-Content-SHA256`` and the ``ETag``."""
+def file_response(name: str, size: int, xxh128: str | None, chunks: Iterator[bytes]) -> StreamingResponse:
+    """Stream a file; its xxh128, when known, in ``X-Content-XXH128`` and the ``ETag``."""
     headers = {"Content-Length": str(size)}
-    if sha256:
-        headers[SHA256_HEADER] = sha256
-        headers["ETag"] = f'"{sha256}"'
+    if xxh128:
+        headers[DIGEST_HEADER] = xxh128
+        headers["ETag"] = f'"{xxh128}"'
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
 

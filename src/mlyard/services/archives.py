@@ -38,7 +38,7 @@ from mlyard.core.archives import (
     parse_manifest,
 )
 from mlyard.core.errors import MlyardError, ValidationError
-from mlyard.services.checksums import check_sha256
+from mlyard.services.checksums import check_digest
 from mlyard.storage.base import one_sync
 
 SMALL = 256 * 1024
@@ -71,8 +71,8 @@ class Folder(Protocol[T_co]):
         """The error for ``names`` existing without overwrite."""
         ...
 
-    def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> T_co:
-        """Write one file, its bytes checked against ``sha256`` (nothing kept on a mismatch)."""
+    def store(self, name: str, chunks: Iterable[bytes], xxh128: str) -> T_co:
+        """Write one file, its bytes checked against ``xxh128`` (nothing kept on a mismatch)."""
         ...
 
     def remove(self, name: str) -> None: ...
@@ -80,7 +80,7 @@ class Folder(Protocol[T_co]):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One file of a download: listed details, and ``open()`` for its sha256 (if known) and bytes."""
+    """One file of a download: listed details, and ``open()`` for its xxh128 (if known) and bytes."""
 
     name: str
     size: int
@@ -131,7 +131,7 @@ def _manifest(tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo], folder: 
         if first is None or first.name != MANIFEST_NAME or not first.isreg():
             raise ValidationError(
                 f"An archive of files must begin with the manifest '{MANIFEST_NAME}' (the files' names, sizes "
-                "and sha256): nothing was stored.",
+                "and xxh128 digests): nothing was stored.",
                 target="body",
             )
         if first.size > MAX_MANIFEST_BYTES:
@@ -152,7 +152,7 @@ def _manifest(tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo], folder: 
     for entry in manifest:
         try:
             folder.check_name(entry.name)
-            check_sha256(entry.sha256)
+            check_digest(entry.xxh128)
         except MlyardError as exc:
             problems.append(exc.message)
         if entry.name in seen:
@@ -244,7 +244,7 @@ class _Unpacking(Generic[T]):
 
     def _write(self, i: int, entry: ManifestEntry, chunks: Iterable[bytes], limited: bool = True) -> None:
         try:
-            self.results[i] = self.folder.store(entry.name, chunks, entry.sha256)
+            self.results[i] = self.folder.store(entry.name, chunks, entry.xxh128)
             with self.lock:
                 self.stored.append(entry.name)
         except BaseException as exc:
@@ -295,15 +295,15 @@ def _read(handle: IO[bytes], size: int) -> Iterator[bytes]:
 
 
 def pack(files: Iterable[Outgoing]) -> Iterator[bytes]:
-    """The tar of ``files`` as chunks: each with its sha256 (when known) in a PAX header.
+    """The tar of ``files`` as chunks: each with its xxh128 (when known) in a PAX header.
 
     A file whose size changed since it was listed breaks the stream off (the client then sees an
     incomplete archive) rather than sending an entry that disagrees with its header."""
 
     def pieces() -> Iterator[bytes]:
         for f in files:
-            sha, chunks = f.open()
-            yield entry_header(f.name, f.size, f.modified.timestamp(), sha)
+            digest, chunks = f.open()
+            yield entry_header(f.name, f.size, f.modified.timestamp(), digest)
             sent = 0
             for chunk in chunks:
                 sent += len(chunk)

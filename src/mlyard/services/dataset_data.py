@@ -218,7 +218,7 @@ def open_file(
             f"Version {v.version} of dataset '{v.name}' has no file '{key}' (its files are named <datastore>/<path>).",
             target="path",
         )
-    return found, dataset_files.open_pinned(p, ws, found, f"Version {v.version} of dataset '{v.name}'")
+    return dataset_files.open_pinned(p, ws, found, f"Version {v.version} of dataset '{v.name}'")
 
 
 __all__ = [

@@ -4,10 +4,12 @@ A path is ``(datastore, pattern)``: ``folder/*.csv`` (``*`` and ``?`` stay withi
 ``**`` crosses folders, ``[abc]`` a set), or a plain name (that file, or everything under that
 folder). Resolving lists the datastore under the pattern's fixed leading folders only.
 
-Pinning records each file's size, time and sha256. The digest the datastore recorded at upload
+Pinning records each file's size, time and xxh128. The digest the datastore recorded at upload
 is taken while the file still has the size and time it had then; any other file is hashed here,
 streamed (several at a time). Checking a pinned file again costs a ``stat``: a file whose size
 differs has changed; one whose time differs is hashed again, and has changed if its digest did.
+A pin registered before digests became xxh128 holds a sha256, and is checked with sha256
+(:meth:`~mlyard.core.entities.datasets.PinnedFile.digest`).
 
 Reading needs local paths (DuckDB reads files): files in the server's own folder store or in a
 local datastore are read where they are; others (S3) are copied into a temporary folder, hashed
@@ -17,7 +19,7 @@ on the way, so that a copy is checked in full against its pin.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import dataclasses
 import os
 import re
 import tempfile
@@ -32,6 +34,7 @@ from mlyard.core.entities.datasets import FileChange, PinnedFile
 from mlyard.core.entities.hierarchy import Workspace
 from mlyard.core.errors import BlobNotFound, DatasetFilesChanged, DatastoreNotFound, InvalidDatasetDefinition
 from mlyard.core.file_names import file_name_problem
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.services import datastore_files
 from mlyard.services.datastore_access import Location, open_location
 from mlyard.services.datastores import datastore_of
@@ -132,8 +135,8 @@ def match(p: Platform, ws: Workspace, paths: Sequence[SourcePath]) -> list[tuple
     return list(seen)
 
 
-def _hash_stream(chunks: Iterator[bytes]) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
+def _hash_stream(chunks: Iterator[bytes], algorithm: str = "xxh128") -> tuple[str, int]:
+    digest, size = new_hasher(algorithm), 0
     for chunk in chunks:
         digest.update(chunk)
         size += len(chunk)
@@ -142,16 +145,16 @@ def _hash_stream(chunks: Iterator[bytes]) -> tuple[str, int]:
 
 def _pin_one(p: Platform, ws: Workspace, datastore: str, name: str) -> PinnedFile:
     info, chunks = datastore_files.open_file(p, ws.subscription_id, ws.resource_group, ws.name, datastore, name)
-    if info.sha256 is not None:
+    if info.xxh128 is not None:
         with contextlib.suppress(Exception):
             chunks.close()  # type: ignore[attr-defined]  # a generator, not read: the recorded digest holds
-        return PinnedFile(datastore, name, info.size, info.sha256, info.modified)
-    sha, _ = _hash_stream(chunks)
-    return PinnedFile(datastore, name, info.size, sha, info.modified)
+        return PinnedFile(datastore, name, info.size, info.xxh128, info.modified)
+    digest, _ = _hash_stream(chunks)
+    return PinnedFile(datastore, name, info.size, digest, info.modified)
 
 
 def pin(p: Platform, ws: Workspace, paths: Sequence[SourcePath]) -> tuple[PinnedFile, ...]:
-    """Resolve ``paths`` and pin every file they match (size, time, sha256)."""
+    """Resolve ``paths`` and pin every file they match (size, time, xxh128)."""
     found = match(p, ws, paths)
     with ThreadPoolExecutor(_THREADS, thread_name_prefix="mlyard-pin") as pool:
         return tuple(pool.map(lambda f: _pin_one(p, ws, *f), found))
@@ -181,9 +184,10 @@ def _change(location: Location | None, f: PinnedFile) -> str | None:
     if info.size != f.size:
         return f"size {f.size} -> {info.size}"
     if info.modified != f.modified:
+        algorithm, pinned = f.digest()
         with location.reaching(f"reading '{f.name}'"):
-            sha, _ = _hash_stream(location.blobs.open_read(location.key(f.name)))
-        if sha != f.sha256:
+            digest, _ = _hash_stream(location.blobs.open_read(location.key(f.name)), algorithm)
+        if digest != pinned:
             return "content changed"
     return None
 
@@ -243,13 +247,14 @@ def local_paths(
         def copy(item: tuple[int, PinnedFile, Location]) -> FileChange | None:
             i, f, location = item
             target = Path(folder, f"{i}-{Path(f.name).name}")
-            digest = hashlib.sha256()
+            algorithm, pinned = f.digest()
+            digest = new_hasher(algorithm)
             with location.reaching(f"reading '{f.name}'"), target.open("wb") as out_file:
                 for chunk in location.blobs.open_read(location.key(f.name)):
                     digest.update(chunk)
                     out_file.write(chunk)
             out[f.key()] = str(target)
-            return None if not check or digest.hexdigest() == f.sha256 else FileChange(f, "content changed")
+            return None if not check or digest.hexdigest() == pinned else FileChange(f, "content changed")
 
         with ThreadPoolExecutor(_THREADS, thread_name_prefix="mlyard-copy") as pool:
             bad = [c for c in pool.map(copy, remote) if c is not None]
@@ -258,13 +263,25 @@ def local_paths(
         yield out
 
 
-def open_pinned(p: Platform, ws: Workspace, f: PinnedFile, what: str) -> Iterator[bytes]:
-    """The bytes of one pinned file, after checking its size and time (the SDK checks its digest)."""
+def open_pinned(p: Platform, ws: Workspace, f: PinnedFile, what: str) -> tuple[PinnedFile, Iterator[bytes]]:
+    """The bytes of one pinned file, after checking its size and time (the SDK checks its digest
+    against the pin's xxh128). A pin of before xxh128 (a sha256) is checked in full first, the
+    file read once for both digests, and answered with the xxh128 the download announces."""
     found = changes(p, ws, [f])
     if found:
         raise changed_error(what, found)
-    _, chunks = datastore_files.open_file(p, ws.subscription_id, ws.resource_group, ws.name, f.datastore, f.name)
-    return chunks
+    where = (p, ws.subscription_id, ws.resource_group, ws.name, f.datastore, f.name)
+    algorithm, pinned = f.digest()
+    if algorithm != "xxh128":
+        _, chunks = datastore_files.open_file(*where)
+        old, new = new_hasher(algorithm), new_hasher()
+        for chunk in chunks:
+            old.update(chunk)
+            new.update(chunk)
+        if old.hexdigest() != pinned:
+            raise changed_error(what, [FileChange(f, "content changed")])
+        f = dataclasses.replace(f, xxh128=new.hexdigest())
+    return f, datastore_files.open_file(*where)[1]
 
 
 __all__ = [

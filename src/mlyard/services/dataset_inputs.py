@@ -6,8 +6,9 @@ They are recorded with the run in the submission's transaction, so that the run 
 versions it read (``run.get_details()['inputDatasets']``) and each version which runs read it.
 
 Before the job starts, :func:`materialise` copies each input's pinned files into the job's
-folder (one folder per input), checking every byte against the pinned sha256: a file changed
-since the version was registered fails the job while it prepares, naming the file. A
+folder (one folder per input), checking every byte against the pinned xxh128 (sha256 for a pin
+of before): a file changed since the version was registered fails the job while it prepares,
+naming the file. A
 ``mount`` input is then made read-only (mlyard has no FUSE mount: a mount is a read-only
 copy); a ``download`` stays writable. The arguments' placeholders (``DatasetConsumptionConfig:
 <name>``) become the folders' paths, and the job's environment gets ``MLYARD_INPUT_DATASETS``
@@ -16,7 +17,6 @@ copy); a ``download`` stays writable. The arguments' placeholders (``DatasetCons
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,6 +38,7 @@ from mlyard.core.entities.hierarchy import Workspace
 from mlyard.core.entities.tracking import Run
 from mlyard.core.errors import ValidationError
 from mlyard.core.ids import new_id, utcnow
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.services import dataset_files, dataset_sql, runs
 from mlyard.services.dataset_definitions import version_of
 from mlyard.services.datastore_access import open_location
@@ -121,12 +122,13 @@ def _copy(p: Platform, ws: Workspace, version: DatasetVersion, folder: Path) -> 
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         location = locations[f.datastore]
-        digest = hashlib.sha256()
+        algorithm, pinned = f.digest()
+        digest = new_hasher(algorithm)
         with location.reaching(f"reading '{f.name}'"), target.open("wb") as out:
             for chunk in location.blobs.open_read(location.key(f.name)):
                 digest.update(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != f.sha256:
+        if digest.hexdigest() != pinned:
             raise dataset_files.changed_error(what, [FileChange(f, "content changed")])
     return version.total_size
 

@@ -3,8 +3,10 @@
 The old way (a temporary table of the whole dataset, then one ``GROUP BY`` per column for its
 top values) held the data in memory and read it 21 times for 20 columns. Now:
 
-1. The first :data:`SAMPLE_ROWS` rows go into a small temporary table. When the dataset has no
-   more rows than that, the profile is computed from it, every figure exact.
+1. The first :data:`SAMPLE_ROWS` rows go into a small temporary table (the cursor's own: two
+   requests at once on the process's database each have theirs). One query of it answers its
+   row count, its numeric columns' means and each column's most frequent values. When the
+   dataset has no more rows than that, the profile is computed from it, every figure exact.
 2. Otherwise the sample names, per column, up to :data:`CANDIDATES` most frequent values, each
    making up at least 1/:data:`RARE` of the sample, and one query reads every row once: per
    column count, min, max (exact), mean and standard deviation (see :func:`_moments`),
@@ -41,6 +43,7 @@ CANDIDATES = 10
 RARE = 2_000  # a value under 1/RARE of the sample's rows is no candidate
 TOP_VALUES = 5
 _SAMPLE = "mlyard_profile_sample"
+_N = "__mlyard_n"  # a value's count in the sample (not a column's name, unlike "n")
 _NUMERIC = ("BIGINT", "DOUBLE", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "FLOAT", "DECIMAL", "UBIGINT", "UINTEGER")
 # Types a bound value can be cast to for the candidates' counts (others: top values from the sample).
 _COMPARABLE = (*_NUMERIC, "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "USMALLINT", "UTINYINT")
@@ -57,16 +60,38 @@ def _numeric(kind: str) -> bool:
 
 def profile(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[str, Any]:
     """Per column: type, count, missing, min, max, mean, std, distinct, top values, ``approximate``."""
-    described = con.execute(f"DESCRIBE {sql}", params).fetchall()
-    cols = [(str(r[0]), str(r[1])) for r in described]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_SAMPLE} AS SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS + 1}", params)
     try:
-        ((sampled,),) = con.execute(f"SELECT count(*) FROM {_SAMPLE}").fetchall()
+        # The sample's columns are the query's: describing the table does not bind the files again.
+        cols = [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {_SAMPLE}").fetchall()]
+        sampled, means, tops = _sample(con, cols)
         if sampled <= SAMPLE_ROWS:
-            return _exact(con, cols)
-        return _streamed(con, sql, params, cols)
+            return _exact(con, cols, tops)
+        return _streamed(con, sql, params, cols, means, tops)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_SAMPLE}")
+
+
+def _sample(
+    con: duckdb.DuckDBPyConnection, cols: list[tuple[str, str]]
+) -> tuple[int, dict[str, Any], dict[str, list[tuple[Any, int]]]]:
+    """The sample's rows, its numeric columns' means, and each column's :data:`CANDIDATES` most
+    frequent values with their counts (most frequent first, ties by value): one query where
+    there were 22 (one a column)."""
+    numeric = [name for name, kind in cols if _numeric(kind)]
+    parts = ["count(*)", *(f"avg({dataset_sql.ident(n)})" for n in numeric)]
+    for name, _ in cols:
+        c = dataset_sql.ident(name)
+        counted = (
+            f"SELECT {c}, count(*) AS {_N} FROM {_SAMPLE} WHERE {c} IS NOT NULL GROUP BY {c} "
+            f"ORDER BY {_N} DESC, {c} LIMIT {int(CANDIDATES)}"
+        )
+        parts.append(f"(SELECT list({{'v': {c}, 'n': {_N}}} ORDER BY {_N} DESC, {c}) FROM ({counted}))")
+    (got,) = con.execute(f"SELECT {', '.join(parts)} FROM {_SAMPLE}").fetchall()
+    means = dict(zip(numeric, got[1 : 1 + len(numeric)], strict=True))
+    found = got[1 + len(numeric) :]
+    tops = {name: [(t["v"], int(t["n"])) for t in top or []] for (name, _), top in zip(cols, found, strict=True)}
+    return int(got[0]), means, tops
 
 
 def _exact_stats(cols: list[tuple[str, str]]) -> list[str]:
@@ -95,21 +120,14 @@ def _column(name: str, kind: str, rows: int, got: tuple[Any, ...], top: list[tup
     }
 
 
-def _sample_top(con: duckdb.DuckDBPyConnection, name: str, limit: int) -> list[tuple[Any, int]]:
-    c = dataset_sql.ident(name)
-    found = con.execute(
-        f"SELECT {c}, count(*) AS n FROM {_SAMPLE} WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY n DESC, {c} "
-        f"LIMIT {int(limit)}"
-    ).fetchall()
-    return [(v, int(n)) for v, n in found]
-
-
-def _exact(con: duckdb.DuckDBPyConnection, cols: list[tuple[str, str]]) -> dict[str, Any]:
+def _exact(
+    con: duckdb.DuckDBPyConnection, cols: list[tuple[str, str]], tops: dict[str, list[tuple[Any, int]]]
+) -> dict[str, Any]:
     """Every row is in the sample: every figure exact, read from the small table."""
     (got,) = con.execute(f"SELECT {', '.join(_exact_stats(cols))} FROM {_SAMPLE}").fetchall()
     rows = int(got[0])
     out = [
-        _column(name, kind, rows, got[1 + i * 6 : 7 + i * 6], _sample_top(con, name, TOP_VALUES))
+        _column(name, kind, rows, got[1 + i * 6 : 7 + i * 6], tops[name][:TOP_VALUES])
         for i, (name, kind) in enumerate(cols)
     ]
     return {"rowCount": rows, "columnCount": len(cols), "columns": out, "sampleRows": None}
@@ -148,21 +166,20 @@ def _moments(count: int, shift: float, s1: Any, s2: Any) -> tuple[float | None, 
 
 
 def _streamed(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], cols: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[Any],
+    cols: list[tuple[str, str]],
+    means: dict[str, Any],
+    tops: dict[str, list[tuple[Any, int]]],
 ) -> dict[str, Any]:
     """One pass over all rows; candidates for the top values from the sample (module docstring)."""
     # A candidate makes up at least 1/RARE of the sample: in a column of ids, measurements or free
     # text every value is rare and the sample's most frequent ones are arbitrary; counting 10 of
     # them in each of 16 such columns made the pass half as long again. Such a column gets none.
     least = max(2, SAMPLE_ROWS // RARE)
-    candidates = {name: [v for v, n in _sample_top(con, name, CANDIDATES) if n >= least] for name, _ in cols}
-    numeric = [(name, kind) for name, kind in cols if _numeric(kind)]
-    shifts: dict[str, float] = {}
-    if numeric:
-        (means,) = con.execute(
-            f"SELECT {', '.join(f'avg({dataset_sql.ident(n)})' for n, _ in numeric)} FROM {_SAMPLE}"
-        ).fetchall()
-        shifts = {name: _shift(kind, m) for (name, kind), m in zip(numeric, means, strict=True)}
+    candidates = {name: [v for v, n in tops[name] if n >= least] for name, _ in cols}
+    shifts = {name: _shift(kind, means[name]) for name, kind in cols if name in means}
     parts = ["count(*)"]
     for name, _ in cols:
         c = dataset_sql.ident(name)
@@ -190,8 +207,7 @@ def _streamed(
         count, low, high, distinct, s1, s2 = got[1 + i * 6 : 7 + i * 6]
         stats = (count, low, high, distinct, *_moments(int(count), shifts.get(name, 0.0), s1, s2))
         if not _comparable(kind):
-            top = _sample_top(con, name, TOP_VALUES)
-            column = _column(name, kind, rows, stats, top)
+            column = _column(name, kind, rows, stats, tops[name][:TOP_VALUES])
             column["approximate"] = ["distinct", "topValues"]
             out.append(column)
             continue

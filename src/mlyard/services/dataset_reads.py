@@ -1,8 +1,9 @@
 """Reading tabular datasets with DuckDB: columns, a preview, the data as Arrow, the profile.
 
 DuckDB streams the files (CSV or Parquet) through the query built by
-:mod:`mlyard.services.dataset_sql`, within a memory limit, spilling to a temporary folder under
-the server's home beyond it; no step loads a whole dataset into Python objects.
+:mod:`mlyard.services.dataset_sql`, on a cursor of the process's database (its memory limit,
+spilling to a temporary folder under the server's home beyond it: :mod:`mlyard.services.duckdb_pool`);
+no step loads a whole dataset into Python objects.
 
 A CSV is read with its columns given, not sniffed: the header names the columns, and their types
 are inferred from the first rows of the first file (BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP,
@@ -18,21 +19,17 @@ import csv
 import datetime as dt
 import decimal
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.entities.datasets import Column
 from mlyard.core.errors import InvalidDatasetDefinition
-from mlyard.services import dataset_sql
+from mlyard.services import dataset_sql, duckdb_pool
 
 if TYPE_CHECKING:
     import duckdb
 
-MEMORY_LIMIT = "1GB"
-THREADS = 4
 SAMPLE_ROWS = 10_000
 PROBE_ROWS = 100
 VALIDATE_ROWS = 1_000
@@ -40,19 +37,9 @@ BATCH_ROWS = 64 * 1024
 _INFERRED = ("BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP")
 
 
-@contextlib.contextmanager
-def connect(spill: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    import duckdb
-
-    spill.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="duckdb-", dir=spill) as folder:
-        # Threads: at most THREADS, so that a few reads at once share the host's cores.
-        threads = max(1, min(THREADS, os.cpu_count() or 1))
-        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": folder, "threads": threads})
-        try:
-            yield con
-        finally:
-            con.close()
+def connect(spill: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A cursor of the process's DuckDB database (:mod:`mlyard.services.duckdb_pool`)."""
+    return duckdb_pool.cursor(spill)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """Datasets: registered, versioned, immutable; each version pins its files.
 
 Registering a definition (see :mod:`mlyard.core.entities.datasets`) under a name resolves its
-globs, pins every file (size, time, sha256), reads the columns of a tabular one and reads its
+globs, pins every file (size, time, xxh128), reads the columns of a tabular one and reads its
 first rows (so a malformed file or an unknown column registers nothing), then stores version 1,
 or the next version with ``create_new_version``. As in Azure ML, registering a taken name
 without ``create_new_version`` answers the latest version when nothing differs (the same
@@ -37,7 +37,7 @@ from mlyard.store.datasets import DatasetRepository, DatasetRow, DatasetVersionR
 def _fingerprint(definition: Definition, version: dataset_data.Plan) -> str:
     body = {
         "definition": definition,
-        "files": [[f.datastore, f.name, f.sha256] for f in version.files],
+        "files": [[f.datastore, f.name, f.digest()[1]] for f in version.files],
         "columns": [[c.name, c.type] for c in version.columns],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

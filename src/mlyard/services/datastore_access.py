@@ -102,10 +102,20 @@ class Location:
         )
 
 
+def records_prefix(workspace_id: str, datastore_id: str) -> str:
+    """Everything the server keeps about a datastore's files in its own blob store (the digests)."""
+    return f"{storage_prefix(workspace_id)}/datastores/{datastore_id}"
+
+
 def digest_prefix(workspace_id: str, datastore_id: str) -> str:
-    """Where the sha256 of each file uploaded through mlyard is kept, in the server's own blob store
+    """Where the xxh128 of each file uploaded through mlyard is kept, in the server's own blob store
     (never beside the data: a bucket or folder shared with other tools stays as they left it)."""
-    return f"{storage_prefix(workspace_id)}/datastores/{datastore_id}/sha256"
+    return f"{records_prefix(workspace_id, datastore_id)}/xxh128"
+
+
+def legacy_digest_prefix(workspace_id: str, datastore_id: str) -> str:
+    """Where the sha256 of each uploaded file was kept before digests became xxh128."""
+    return f"{records_prefix(workspace_id, datastore_id)}/sha256"
 
 
 # -- local folders -------------------------------------------------------------------------
@@ -281,7 +291,9 @@ __all__ = [
     "check_local_folder",
     "digest_prefix",
     "forget",
+    "legacy_digest_prefix",
     "open_location",
+    "records_prefix",
     "s3_store",
     "s3_where",
 ]

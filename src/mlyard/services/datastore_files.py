@@ -1,4 +1,4 @@
-"""Files of a datastore: listed, and streamed in and out with their sha256, whatever holds them.
+"""Files of a datastore: listed, and streamed in and out with their xxh128, whatever holds them.
 
 A file ``name`` of a datastore is the key ``name`` under the datastore's location (see
 :mod:`mlyard.services.datastore_access`): the workspace's own storage area, a folder of the
@@ -7,11 +7,12 @@ host, or an S3 bucket and prefix. Names follow the run files' rule (relative, no
 Uploads stream through :class:`~mlyard.services.checksums.Hashed`: a body whose digest is not
 the one the client announced is discarded by the store, and a file already there stays as it
 was. The digest of each upload is kept with the file when the datastore is the workspace's own
-file store (an extended attribute, :class:`~mlyard.storage.base.KeepsSha256`); otherwise it is
+file store (an extended attribute, :class:`~mlyard.storage.base.KeepsXxh128`); otherwise it is
 recorded in the server's own blob store (never beside the data) with the size and time of the
 write; a download announces it only while the file still
 has that size and time, so a file changed by another tool since is sent without a digest
-rather than with a stale one.
+rather than with a stale one. A file whose record is still the sha256 of before the move to
+xxh128 (and still holds) has its xxh128 computed the first time it is asked for, and recorded.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ from mlyard.core.errors import (
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
 from mlyard.services import archives
-from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
-from mlyard.services.datastore_access import Location, digest_prefix, open_location
+from mlyard.services.checksums import DIGEST_TARGET, Hashed, check_digest, xxh128_of
+from mlyard.services.datastore_access import Location, digest_prefix, legacy_digest_prefix, open_location
 from mlyard.services.datastores import datastore_of
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace
 from mlyard.storage import BlobInfo
-from mlyard.storage.base import KeepsSha256
+from mlyard.storage.base import KeepsXxh128
 
 
 def check_name(name: object) -> str:
@@ -71,6 +72,10 @@ def _digest_key(t: _Target, name: str) -> str:
     return f"{digest_prefix(t.ws.id, t.datastore.id)}/{name}"
 
 
+def _legacy_digest_key(t: _Target, name: str) -> str:
+    return f"{legacy_digest_prefix(t.ws.id, t.datastore.id)}/{name}"
+
+
 def _interrupted(chunks: Iterable[bytes], name: str) -> Iterator[bytes]:
     """The body's chunks; a body that breaks off is the client's failure, not the datastore's."""
     try:
@@ -92,18 +97,18 @@ def upload(
     datastore: str,
     name: str,
     chunks: Iterable[bytes],
-    expected_sha256: str | None = None,
+    expected_xxh128: str | None = None,
     *,
     overwrite: bool = False,
 ) -> DatastoreFile:
-    """Stream ``chunks`` into the datastore's file ``name``; verify ``expected_sha256`` when given
+    """Stream ``chunks`` into the datastore's file ``name``; verify ``expected_xxh128`` when given
     (a hex digest, or ``'trailer'``: the chunks end with it, see :mod:`mlyard.services.checksums`).
 
     Refused before a byte is read: a bad name or digest, a datastore that cannot be reached, an
     existing file without ``overwrite`` (``DatastoreFileAlreadyExists``).
     """
     name = check_name(name)
-    expected = check_sha256(expected_sha256, trailer=True)
+    expected = check_digest(expected_xxh128, trailer=True)
     t = _open(p, subscription_id, resource_group, workspace, datastore)
     with t.location.reaching(f"uploading '{name}'"):
         if not overwrite and t.location.blobs.exists(t.location.key(name)):
@@ -122,27 +127,30 @@ def _store(p: Platform, t: _Target, name: str, chunks: Iterable[bytes], expected
             _interrupted(chunks, name),
             expected,
             lambda got, sent: ChecksumMismatch(
-                f"File '{name}' for datastore '{t.datastore.name}' arrived with sha256 {got}, but the client sent "
+                f"File '{name}' for datastore '{t.datastore.name}' arrived with xxh128 {got}, but the client sent "
                 f"{sent}: the upload was corrupted on the way and nothing was stored; upload it again.",
-                target=SHA256_TARGET,
+                target=DIGEST_TARGET,
             ),
         )
         blobs = t.location.blobs
         kept = False
-        if isinstance(blobs, KeepsSha256):  # the workspace's own file store: with the file itself
-            size, kept = blobs.write_stream_sha256(key, hashed, hashed.hexdigest)
+        if isinstance(blobs, KeepsXxh128):  # the workspace's own file store: with the file itself
+            info, kept = blobs.write_stream_xxh128(key, hashed, hashed.hexdigest)
         else:
-            size = blobs.write_stream(key, hashed)
-        info = blobs.stat(key)
-    sha = hashed.hexdigest()
-    if kept:
-        return DatastoreFile(name, size, info.modified, sha)
-    record = {"sha256": sha, "size": info.size, "modified": info.modified.isoformat()}
+            blobs.write_stream(key, hashed)
+            info = blobs.stat(key)
+    digest = hashed.hexdigest()
+    if not kept:
+        _record(p, t, name, info, digest)
+    return DatastoreFile(name, info.size, info.modified, digest)
+
+
+def _record(p: Platform, t: _Target, name: str, info: BlobInfo, digest: str) -> None:
+    record = {"xxh128": digest, "size": info.size, "modified": info.modified.isoformat()}
     # A file store cannot keep records of both 'a' and 'a/b' (an S3 bucket can hold both files):
     # such a file goes without a recorded digest, and a stale record never matches its new size and time.
     with contextlib.suppress(InvalidBlobPath):
         p.blobs.put_bytes(_digest_key(t, name), json.dumps(record).encode())
-    return DatastoreFile(name, size, info.modified, sha)
 
 
 def list_files(
@@ -162,7 +170,7 @@ def list_files(
 def open_file(
     p: Platform, subscription_id: str, resource_group: str, workspace: str, datastore: str, name: str
 ) -> tuple[DatastoreFile, Iterator[bytes]]:
-    """The file's details (with its sha256 while the recorded one still holds) and its bytes."""
+    """The file's details (with its xxh128 while the recorded one still holds) and its bytes."""
     name = check_name(name)
     t = _open(p, subscription_id, resource_group, workspace, datastore)
     key = t.location.key(name)
@@ -176,7 +184,7 @@ def open_file(
             f"'mlyard datastore files -n {t.datastore.name}'.",
             target="name",
         ) from None
-    return DatastoreFile(name, info.size, info.modified, _recorded_sha256(p, t, name, info)), chunks
+    return DatastoreFile(name, info.size, info.modified, _recorded_xxh128(p, t, name, info)), chunks
 
 
 @runtime_checkable
@@ -211,8 +219,8 @@ class _DatastoreFolder:
             target="name",
         )
 
-    def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> DatastoreFile:
-        return _store(self.p, self.t, name, chunks, sha256)
+    def store(self, name: str, chunks: Iterable[bytes], xxh128: str) -> DatastoreFile:
+        return _store(self.p, self.t, name, chunks, xxh128)
 
     def remove(self, name: str) -> None:
         blobs = self.t.location.blobs
@@ -263,7 +271,7 @@ def archive(
             name = t.location.name_of(info.key)
             with t.location.reaching(f"reading '{name}'"):
                 chunks = t.location.blobs.open_read(info.key)
-            return _recorded_sha256(p, t, name, info), chunks
+            return _recorded_xxh128(p, t, name, info), chunks
 
         return open_one
 
@@ -272,20 +280,34 @@ def archive(
     )
 
 
-def _recorded_sha256(p: Platform, t: _Target, name: str, info: BlobInfo) -> str | None:
+def _recorded_xxh128(p: Platform, t: _Target, name: str, info: BlobInfo) -> str | None:
     blobs = t.location.blobs
-    if isinstance(blobs, KeepsSha256):
-        kept = blobs.kept_sha256(t.location.key(name))
+    if isinstance(blobs, KeepsXxh128):
+        kept = blobs.kept_xxh128(t.location.key(name))  # computes it for a blob of the sha256 days
         if kept is not None:
             return kept
+    digest = _holding(p, _digest_key(t, name), info, "xxh128")
+    if digest is not None or _holding(p, _legacy_digest_key(t, name), info, "sha256") is None:
+        return digest  # None: written by another tool, before digests were kept, or changed since
+    # Uploaded while digests were sha256, unchanged since: its xxh128 read once, and recorded.
+    with t.location.reaching(f"reading '{name}'"):
+        digest = xxh128_of(blobs.open_read(t.location.key(name)))
+    _record(p, t, name, info, digest)
+    with contextlib.suppress(InvalidBlobPath):
+        p.blobs.delete(_legacy_digest_key(t, name))
+    return digest
+
+
+def _holding(p: Platform, key: str, info: BlobInfo, field: str) -> str | None:
+    """The digest ``field`` of the record at ``key`` while the file still has its size and time."""
     try:
-        record = json.loads(p.blobs.get_bytes(_digest_key(t, name)))
-    except (BlobNotFound, ValueError):
-        return None  # written by another tool, or before digests were kept
+        record = json.loads(p.blobs.get_bytes(key))
+    except (BlobNotFound, InvalidBlobPath, ValueError):
+        return None
     if record.get("size") != info.size or record.get("modified") != info.modified.isoformat():
         return None  # changed since mlyard wrote it
-    sha = record.get("sha256")
-    return sha if isinstance(sha, str) else None
+    digest = record.get(field)
+    return digest if isinstance(digest, str) else None
 
 
 __all__ = ["archive", "check_name", "list_files", "open_file", "upload", "upload_archive"]

@@ -390,5 +390,5 @@ def unregister_datastore(
     if gone.credentials is not None:
         _delete_secret(p, ws, gone.credentials.secret_name)
     access.forget(gone.id)
-    p.blobs.delete_prefix(access.digest_prefix(ws.id, gone.id))
+    p.blobs.delete_prefix(access.records_prefix(ws.id, gone.id))  # its files' digests, old and new
     return gone

@@ -1,10 +1,12 @@
 """Files of a run (outputs, logs, images), kept in the workspace's blob store.
 
 A file ``name`` of run R in workspace W is the blob
-``workspaces/{W}/runs/{R}/files/{name}``; its sha256 (hex) is kept with it by a store that can
-(:class:`~mlyard.storage.base.KeepsSha256`: the file store's extended attribute), else in a
-small blob beside it under ``workspaces/{W}/runs/{R}/sha256/{name}``, so that a download can
-announce the digest in its headers without reading the file twice. Everything of a run lives under
+``workspaces/{W}/runs/{R}/files/{name}``; its xxh128 (XXH3-128, hex) is kept with it by a store
+that can (:class:`~mlyard.storage.base.KeepsXxh128`: the file store's extended attribute), else
+in a small blob beside it under ``workspaces/{W}/runs/{R}/xxh128/{name}``, so that a download can
+announce the digest in its headers without reading the file twice. A file uploaded before the
+move from sha256 (its digest blob under ``.../sha256/``) has its xxh128 computed the first time a
+download asks for it, and recorded then. Everything of a run lives under
 ``workspaces/{W}/runs/{R}/``, which :func:`delete_all` removes.
 
 Uploads stream: the digest is computed chunk by chunk while the store writes, and a digest
@@ -40,21 +42,21 @@ from mlyard.core.errors import (
 )
 from mlyard.core.file_names import describe_bad_name, file_name_problem
 from mlyard.services import archives
-from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
+from mlyard.services.checksums import DIGEST_TARGET, Hashed, check_digest, xxh128_of
 from mlyard.services.platform import Platform
 from mlyard.services.runs import ensure_writable
 from mlyard.services.workspaces import storage_prefix
-from mlyard.storage.base import KeepsSha256
+from mlyard.storage.base import KeepsXxh128
 
 
 @dataclass(frozen=True, slots=True)
 class RunFile:
-    """One file of a run: its name, size in bytes, last write (UTC) and sha256 when known."""
+    """One file of a run: its name, size in bytes, last write (UTC) and xxh128 when known."""
 
     name: str
     size: int
     modified: datetime
-    sha256: str | None = None
+    xxh128: str | None = None
 
 
 def check_name(name: object) -> str:
@@ -75,6 +77,11 @@ def _file_key(run: Run, name: str) -> str:
 
 
 def _digest_key(run: Run, name: str) -> str:
+    return f"{run_prefix(run)}/xxh128/{name}"
+
+
+def _legacy_digest_key(run: Run, name: str) -> str:
+    """Where a file uploaded before the move to xxh128 had its sha256 recorded."""
     return f"{run_prefix(run)}/sha256/{name}"
 
 
@@ -86,18 +93,18 @@ def upload(
     run: Run,
     name: str,
     chunks: Iterable[bytes],
-    expected_sha256: str | None = None,
+    expected_xxh128: str | None = None,
     *,
     overwrite: bool = False,
 ) -> RunFile:
-    """Stream ``chunks`` into the run's file ``name``; verify ``expected_sha256`` when given
+    """Stream ``chunks`` into the run's file ``name``; verify ``expected_xxh128`` when given
     (a hex digest, or ``'trailer'``: the chunks end with it, see :mod:`mlyard.services.checksums`).
 
     Refused before any byte is read: a bad name, a bad digest, a finished or deleted run
     (``RunNotWritable``), an existing name without ``overwrite`` (``RunFileAlreadyExists``).
     """
     name = check_name(name)
-    expected = check_sha256(expected_sha256, trailer=True)
+    expected = check_digest(expected_xxh128, trailer=True)
     ensure_writable(run)
     if not overwrite and p.blobs.exists(_file_key(run, name)):
         raise RunFileAlreadyExists(
@@ -112,36 +119,47 @@ def _store(p: Platform, run: Run, name: str, chunks: Iterable[bytes], expected: 
         chunks,
         expected,
         lambda got, sent: ChecksumMismatch(
-            f"File '{name}' of run '{run.id}' arrived with sha256 {got}, but the client sent "
+            f"File '{name}' of run '{run.id}' arrived with xxh128 {got}, but the client sent "
             f"{sent}: the upload was corrupted on the way and nothing was stored; upload it again.",
-            target=SHA256_TARGET,
+            target=DIGEST_TARGET,
         ),
     )
     blobs = p.blobs
     kept = False
-    if isinstance(blobs, KeepsSha256):
-        size, kept = blobs.write_stream_sha256(key, hashed, hashed.hexdigest)
+    if isinstance(blobs, KeepsXxh128):
+        info, kept = blobs.write_stream_xxh128(key, hashed, hashed.hexdigest)
     else:
-        size = blobs.write_stream(key, hashed)
-    sha = hashed.hexdigest()
+        blobs.write_stream(key, hashed)
+        info = blobs.stat(key)
+    digest = hashed.hexdigest()
     if not kept:
-        blobs.put_bytes(_digest_key(run, name), sha.encode("ascii"))
+        blobs.put_bytes(_digest_key(run, name), digest.encode("ascii"))
     elif replacing:
         blobs.delete(_digest_key(run, name))  # a digest blob of an older version would be stale
-    info = blobs.stat(key)
-    return RunFile(name, size, info.modified, sha)
+    return RunFile(name, info.size, info.modified, digest)
 
 
-def _recorded_sha256(p: Platform, run: Run, name: str) -> str | None:
-    """The file's digest: kept with it by the store, else in its digest blob, else None."""
-    if isinstance(p.blobs, KeepsSha256):
-        sha = p.blobs.kept_sha256(_file_key(run, name))
-        if sha is not None:
-            return sha
+def _recorded_xxh128(p: Platform, run: Run, name: str) -> str | None:
+    """The file's digest: kept with it by the store, else in its digest blob; for a file uploaded
+    before the move from sha256, computed now (read once) and recorded; else None."""
+    blobs = p.blobs
+    if isinstance(blobs, KeepsXxh128):
+        kept = blobs.kept_xxh128(_file_key(run, name))  # computes it for a blob of the sha256 days
+        if kept is not None:
+            return kept
     try:
-        return p.blobs.get_bytes(_digest_key(run, name)).decode("ascii")
+        return blobs.get_bytes(_digest_key(run, name)).decode("ascii")
     except BlobNotFound:
+        pass
+    if not blobs.exists(_legacy_digest_key(run, name)):
         return None  # written by something other than upload(): no digest to announce
+    try:
+        digest = xxh128_of(blobs.open_read(_file_key(run, name)))
+    except BlobNotFound:
+        return None
+    blobs.put_bytes(_digest_key(run, name), digest.encode("ascii"))
+    blobs.delete(_legacy_digest_key(run, name))
+    return digest
 
 
 class _RunFolder:
@@ -169,8 +187,8 @@ class _RunFolder:
             target="name",
         )
 
-    def store(self, name: str, chunks: Iterable[bytes], sha256: str) -> RunFile:
-        return _store(self.p, self.run, name, chunks, sha256, self.overwrite)
+    def store(self, name: str, chunks: Iterable[bytes], xxh128: str) -> RunFile:
+        return _store(self.p, self.run, name, chunks, xxh128, self.overwrite)
 
     def remove(self, name: str) -> None:
         self.p.blobs.delete(_file_key(self.run, name))
@@ -196,6 +214,7 @@ def delete_file(p: Platform, run: Run, name: str) -> None:
         raise _not_found(run, name)
     p.blobs.delete(key)
     p.blobs.delete(_digest_key(run, name))
+    p.blobs.delete(_legacy_digest_key(run, name))
 
 
 def delete_files(p: Platform, run: Run, prefix: str = "") -> int:
@@ -203,12 +222,13 @@ def delete_files(p: Platform, run: Run, prefix: str = "") -> int:
 
     Answers how many files went; a prefix that matches nothing is not an error.
     """
-    files, digests = f"{run_prefix(run)}/files", f"{run_prefix(run)}/sha256"
+    folders = [f"{run_prefix(run)}/{part}" for part in ("files", "xxh128", "sha256")]  # sha256: older digests
     if prefix:
         folder = check_name(prefix.removesuffix("/"))
-        files, digests = f"{files}/{folder}", f"{digests}/{folder}"
-    count = p.blobs.delete_prefix(files)
-    p.blobs.delete_prefix(digests)
+        folders = [f"{f}/{folder}" for f in folders]
+    count = p.blobs.delete_prefix(folders[0])
+    for digests in folders[1:]:
+        p.blobs.delete_prefix(digests)
     return count
 
 
@@ -237,7 +257,7 @@ def list_files(p: Platform, run: Run, prefix: str = "") -> list[RunFile]:
 
 
 def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes]]:
-    """The file's details (with its sha256 when recorded) and an iterator over its bytes."""
+    """The file's details (with its xxh128 when recorded) and an iterator over its bytes."""
     name = check_name(name)
     key = _file_key(run, name)
     try:
@@ -245,7 +265,7 @@ def open_file(p: Platform, run: Run, name: str) -> tuple[RunFile, Iterator[bytes
         chunks = p.blobs.open_read(key)
     except BlobNotFound:
         raise _not_found(run, name) from None
-    return RunFile(name, info.size, info.modified, _recorded_sha256(p, run, name)), chunks
+    return RunFile(name, info.size, info.modified, _recorded_xxh128(p, run, name)), chunks
 
 
 def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[bytes]]:
@@ -256,7 +276,7 @@ def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[byte
         def open_one() -> tuple[str | None, Iterator[bytes]]:
             # Listed just now: no name check and no stat again (pack() checks the size it reads).
             chunks = p.blobs.open_read(_file_key(run, name))
-            return _recorded_sha256(p, run, name), chunks
+            return _recorded_xxh128(p, run, name), chunks
 
         return open_one
 
@@ -266,8 +286,8 @@ def archive(p: Platform, run: Run, prefix: str = "") -> tuple[int, Iterator[byte
 __all__ = [
     "RunFile",
     "archive",
+    "check_digest",
     "check_name",
-    "check_sha256",
     "delete_all",
     "delete_file",
     "delete_files",

@@ -27,7 +27,7 @@ from mlyard.core.errors import BlobNotFound, ChecksumMismatch, InvalidSnapshot, 
 from mlyard.core.ids import new_id
 from mlyard.core.settings import Settings
 from mlyard.core.snapshots import SnapshotLimits, human_size, over_limits
-from mlyard.services.checksums import SHA256_TARGET, Hashed, check_sha256
+from mlyard.services.checksums import DIGEST_TARGET, Hashed, check_digest, xxh128_of
 from mlyard.services.platform import Platform
 from mlyard.services.workspaces import get_workspace, storage_prefix
 
@@ -42,7 +42,7 @@ class Snapshot:
     id: str
     workspace_id: str
     files: list[tuple[str, int]]
-    sha256: str
+    xxh128: str
 
     @property
     def size(self) -> int:
@@ -112,10 +112,10 @@ def upload(
     resource_group: str,
     workspace: str,
     chunks: Iterable[bytes],
-    expected_sha256: str | None = None,
+    expected_xxh128: str | None = None,
 ) -> Snapshot:
     """Check and store a snapshot archive; nothing is stored when a check fails."""
-    expected = check_sha256(expected_sha256)
+    expected = check_digest(expected_xxh128)
     ws = get_workspace(p, subscription_id, resource_group, workspace)
     cap = limits(p.settings)
     with tempfile.TemporaryFile(prefix="mlyard-snapshot-") as spool:
@@ -123,9 +123,9 @@ def upload(
             _capped(chunks, cap.max_bytes + 1024 * 1024),
             expected,
             lambda got, sent: ChecksumMismatch(
-                f"The snapshot arrived with sha256 {got}, but the client sent {sent}: it was corrupted on the way "
+                f"The snapshot arrived with xxh128 {got}, but the client sent {sent}: it was corrupted on the way "
                 "and nothing was stored; submit again.",
-                target=SHA256_TARGET,
+                target=DIGEST_TARGET,
             ),
         )
         for chunk in hashed:
@@ -139,7 +139,7 @@ def upload(
         spool.seek(0)
         prefix = _prefix(ws.id, snapshot.id)
         p.blobs.write_stream(f"{prefix}/{ARCHIVE}", _read(spool))
-    manifest = {"files": [[name, size] for name, size in files], "sha256": snapshot.sha256}
+    manifest = {"files": [[name, size] for name, size in files], "xxh128": snapshot.xxh128}
     p.blobs.put_bytes(f"{prefix}/{MANIFEST}", json.dumps(manifest).encode())
     return snapshot
 
@@ -156,7 +156,12 @@ def get_snapshot(p: Platform, workspace_id: str, snapshot_id: str) -> Snapshot:
             target="snapshotId",
         ) from None
     data = json.loads(text)
-    return Snapshot(snapshot_id, workspace_id, [(str(n), int(s)) for n, s in data["files"]], str(data["sha256"]))
+    digest = data.get("xxh128")
+    if not isinstance(digest, str):  # uploaded while digests were sha256: the archive read once, kept
+        digest = xxh128_of(open_archive(p, workspace_id, snapshot_id))
+        data = {"files": data["files"], "xxh128": digest}
+        p.blobs.put_bytes(f"{_prefix(workspace_id, snapshot_id)}/{MANIFEST}", json.dumps(data).encode())
+    return Snapshot(snapshot_id, workspace_id, [(str(n), int(s)) for n, s in data["files"]], digest)
 
 
 def open_archive(p: Platform, workspace_id: str, snapshot_id: str) -> Iterator[bytes]:

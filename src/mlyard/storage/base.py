@@ -24,13 +24,14 @@ from mlyard.core.errors import InvalidBlobPath, ValidationError
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "DIGEST_XATTR",
+    "LEGACY_SHA256_XATTR",
     "MAX_KEY_BYTES",
     "RESERVED_PREFIX",
-    "SHA256_XATTR",
     "BlobInfo",
     "BlobStore",
     "BlobStoreFactory",
-    "KeepsSha256",
+    "KeepsXxh128",
     "one_sync",
     "open_blob_store",
     "register_blob_store",
@@ -110,28 +111,36 @@ class BlobStore(Protocol):
         ...
 
 
-SHA256_XATTR = "user.mlyard.sha256"
-"""The extended attribute in which a file store keeps a blob's sha256 (hex)."""
+DIGEST_XATTR = "user.mlyard.xxh128"
+"""The extended attribute in which a file store keeps a blob's xxh128 (XXH3-128, 32 hex)."""
+
+LEGACY_SHA256_XATTR = "user.mlyard.sha256"
+"""Where blobs written before the move to xxh128 kept their sha256: such a blob's xxh128 is
+computed (the blob read once) the first time it is asked for, and kept from then on."""
 
 
 @runtime_checkable
-class KeepsSha256(Protocol):
-    """A store that keeps a blob's sha256 *with* the blob, published in the same step as its bytes.
+class KeepsXxh128(Protocol):
+    """A store that keeps a blob's xxh128 *with* the blob, published in the same step as its bytes.
 
     The file store does (an extended attribute of the file, set before the rename): a digest kept
     as a blob of its own beside each file made every small file of an archive two files, which
     was most of the server's cost for 1,000 files, and a reader racing an overwrite could pair
     the new bytes with the old digest."""
 
-    def write_stream_sha256(self, key: str, chunks: Iterable[bytes], sha256: Callable[[], str]) -> tuple[int, bool]:
-        """``write_stream``, keeping ``sha256()`` (called once the chunks are consumed) with the blob.
+    def write_stream_xxh128(
+        self, key: str, chunks: Iterable[bytes], xxh128: Callable[[], str]
+    ) -> tuple[BlobInfo, bool]:
+        """``write_stream``, keeping ``xxh128()`` (called once the chunks are consumed) with the blob.
 
-        Answers the bytes written and whether the digest was kept (a file system without extended
-        attributes cannot: the caller then records it its own way)."""
+        Answers the blob as written (size and time, read from the file it still holds: no ``stat``
+        by name after) and whether the digest was kept (a file system without extended attributes
+        cannot: the caller then records it its own way)."""
         ...
 
-    def kept_sha256(self, key: str) -> str | None:
-        """The digest kept with the blob, or None (none kept, or no such blob)."""
+    def kept_xxh128(self, key: str) -> str | None:
+        """The digest kept with the blob, or None (none kept, or no such blob). A blob that kept
+        only its old sha256 (:data:`LEGACY_SHA256_XATTR`) has its xxh128 computed and kept."""
         ...
 
 

@@ -1,9 +1,12 @@
 """A blob store in a local folder: ``file:///srv/mlyard/blobs`` or ``/srv/mlyard/blobs``.
 
 Writes go to a temporary file beside the target and are renamed into place, so a reader
-sees the old blob or the new one, never half of one. A blob's sha256, when the writer gives it,
-is kept in the file's extended attribute :data:`~mlyard.storage.base.SHA256_XATTR`, set before
-the rename (so the bytes and their digest appear together). Folders are made as needed and the
+sees the old blob or the new one, never half of one. A blob's xxh128, when the writer gives it,
+is kept in the file's extended attribute :data:`~mlyard.storage.base.DIGEST_XATTR`, set before
+the rename (so the bytes and their digest appear together). A blob written before the move from
+sha256 (only :data:`~mlyard.storage.base.LEGACY_SHA256_XATTR`) has its xxh128 computed the first
+time it is asked for, through one descriptor that then keeps it (so a blob renamed over it
+meanwhile is never given the old one's digest). Folders are made as needed and the
 ones left empty by a delete are removed.
 """
 
@@ -13,7 +16,6 @@ import contextlib
 import ctypes
 import errno
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -27,10 +29,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from mlyard.core.errors import BlobNotFound, InvalidBlobPath, ServiceUnavailable, ValidationError
+from mlyard.core.transfer_digests import DIGEST_HEX, new_hasher
 from mlyard.storage.base import (
     DEFAULT_CHUNK_SIZE,
+    DIGEST_XATTR,
+    LEGACY_SHA256_XATTR,
     RESERVED_PREFIX,
-    SHA256_XATTR,
     BlobInfo,
     split_options,
     sync_deferred,
@@ -44,10 +48,10 @@ __all__ = ["FileBlobStore"]
 # syncfs(2) flushes one file system (not every one, as os.sync does); Linux only.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-# Extended attributes (a blob's kept sha256) are Linux only here; elsewhere nothing is kept.
+# Extended attributes (a blob's kept xxh128) are Linux only here; elsewhere nothing is kept.
 _setxattr: Callable[..., None] | None = getattr(os, "setxattr", None)
 _getxattr: Callable[..., bytes] | None = getattr(os, "getxattr", None)
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 _SYNC_WORKERS = 8
@@ -79,14 +83,25 @@ def _fsync_path(path: Path) -> None:
 
 
 def _keep_digest(fd: int, digest: str) -> bool:
-    """Set the file's sha256 attribute; False when the file system takes no extended attributes."""
+    """Set the file's xxh128 attribute; False when the file system takes no extended attributes."""
     if _setxattr is None:
         return False
     try:
-        _setxattr(fd, SHA256_XATTR, digest.encode("ascii"))
+        _setxattr(fd, DIGEST_XATTR, digest.encode("ascii"))
     except OSError:  # ENOTSUP (some tmpfs, network file systems), EPERM, ...
         return False
     return True
+
+
+def _read_digest(path: Path, attribute: str, *, any_value: bool = False) -> str | None:
+    """The digest kept in ``attribute`` (an xxh128), or None; with ``any_value``, whatever is there."""
+    if _getxattr is None:
+        return None
+    try:
+        value = _getxattr(path, attribute).decode("ascii", "replace")
+    except OSError:  # no such attribute (written otherwise), no such file, no xattr support
+        return None
+    return value if any_value or DIGEST_HEX.fullmatch(value) else None
 
 
 class FileBlobStore:
@@ -138,24 +153,40 @@ class FileBlobStore:
         self.write_stream(key, (data,))
 
     def write_stream(self, key: str, chunks: Iterable[bytes]) -> int:
-        return self._write(key, chunks, None)[0]
+        return self._write(key, chunks, None)[0].size
 
-    def write_stream_sha256(self, key: str, chunks: Iterable[bytes], sha256: Callable[[], str]) -> tuple[int, bool]:
-        """``write_stream`` that keeps ``sha256()`` in the file's extended attribute
-        :data:`SHA256_XATTR`, set on the temporary file before it is renamed into place."""
-        return self._write(key, chunks, sha256)
+    def write_stream_xxh128(
+        self, key: str, chunks: Iterable[bytes], xxh128: Callable[[], str]
+    ) -> tuple[BlobInfo, bool]:
+        """``write_stream`` that keeps ``xxh128()`` in the file's extended attribute
+        :data:`DIGEST_XATTR`, set on the temporary file before it is renamed into place."""
+        return self._write(key, chunks, xxh128)
 
-    def kept_sha256(self, key: str) -> str | None:
-        if _getxattr is None:
+    def kept_xxh128(self, key: str) -> str | None:
+        path = self._path(key)
+        kept = _read_digest(path, DIGEST_XATTR)
+        if kept is not None or _read_digest(path, LEGACY_SHA256_XATTR, any_value=True) is None:
+            return kept
+        return self._legacy_xxh128(path)
+
+    def _legacy_xxh128(self, path: Path) -> str | None:
+        """A blob that kept only its old sha256: its xxh128 computed and kept (best effort),
+        read and set through one descriptor, so a blob renamed over it meanwhile keeps its own."""
+        try:
+            fd = os.open(path, _READ_FLAGS)
+        except OSError:
             return None
         try:
-            value = _getxattr(self._path(key), SHA256_XATTR)
-        except OSError:  # no such attribute (written otherwise), no such file, no xattr support
-            return None
-        digest = value.decode("ascii", "replace")
-        return digest if _SHA256_HEX.fullmatch(digest) else None
+            digest = new_hasher()
+            while chunk := os.read(fd, DEFAULT_CHUNK_SIZE):
+                digest.update(chunk)
+            # Opened to read: the permission a user attribute asks is the file's, not the descriptor's.
+            _keep_digest(fd, digest.hexdigest())
+        finally:
+            os.close(fd)
+        return digest.hexdigest()
 
-    def _write(self, key: str, chunks: Iterable[bytes], sha256: Callable[[], str] | None) -> tuple[int, bool]:
+    def _write(self, key: str, chunks: Iterable[bytes], xxh128: Callable[[], str] | None) -> tuple[BlobInfo, bool]:
         target = self._path(key)
         tmp, fd = self._open_temp(key, target)
         written = 0
@@ -173,10 +204,12 @@ class FileBlobStore:
                     if written - started >= _WRITEBACK:
                         _start_writeback(fd, started, written - started)
                         started = written
-                if sha256 is not None:
-                    kept = _keep_digest(fd, sha256())
+                if xxh128 is not None:
+                    kept = _keep_digest(fd, xxh128())
                 if not sync_deferred(self, target):
                     os.fsync(fd)
+                # From the descriptor held (a rename keeps the time): no stat by name afterwards.
+                modified = os.fstat(fd).st_mtime
             finally:
                 os.close(fd)
             self._replace(key, tmp, target)
@@ -184,7 +217,7 @@ class FileBlobStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        return written, kept
+        return BlobInfo(key, written, datetime.fromtimestamp(modified, tz=UTC)), kept
 
     def sync(self, paths: Sequence[Path] | None = None) -> None:
         """Flush writes to disk at once (``one_sync``): the files ``paths`` and their folders up
@@ -233,7 +266,7 @@ class FileBlobStore:
                 with os.fdopen(fd, "wb") as handle:
                     shutil.copyfileobj(src, handle, DEFAULT_CHUNK_SIZE)
                     handle.flush()
-                    kept = self.kept_sha256(src_key)  # the same bytes: the same digest
+                    kept = self.kept_xxh128(src_key)  # the same bytes: the same digest
                     if kept is not None:
                         _keep_digest(handle.fileno(), kept)
                     os.fsync(handle.fileno())

@@ -46,7 +46,7 @@ class DatasetVersionRow(Base):
     definition: Mapped[dict[str, Any]]
     files: Mapped[list[dict[str, Any]]]
     columns: Mapped[list[dict[str, Any]]]
-    # sha256 of the definition and the pinned files: registering the same again finds this version.
+    # sha256 of the definition and the pinned files' digests: registering the same again finds this version.
     fingerprint: Mapped[str] = mapped_column(String(64))
     file_count: Mapped[int]
     total_size: Mapped[int] = mapped_column(BigInteger)
@@ -69,7 +69,12 @@ class DatasetVersionRow(Base):
             definition=dict(self.definition),
             files=tuple(
                 PinnedFile(
-                    f["datastore"], f["name"], int(f["size"]), f["sha256"], datetime.fromisoformat(f["modified"])
+                    f["datastore"],
+                    f["name"],
+                    int(f["size"]),
+                    f.get("xxh128") or "",
+                    datetime.fromisoformat(f["modified"]),
+                    f.get("sha256"),  # a pin of before xxh128: still checked, with sha256
                 )
                 for f in self.files
             ),
@@ -116,12 +121,13 @@ class DatasetRunInputRow(Base):
 
 
 def files_json(files: tuple[PinnedFile, ...]) -> list[dict[str, Any]]:
+    """Each pin with its digest under its algorithm's name (``xxh128``; ``sha256`` for an older pin)."""
     return [
         {
             "datastore": f.datastore,
             "name": f.name,
             "size": f.size,
-            "sha256": f.sha256,
+            f.digest()[0]: f.digest()[1],
             "modified": f.modified.isoformat(),
         }
         for f in files

@@ -4,7 +4,7 @@ A dataset's *definition* is plain JSON (camelCase, as on the wire): where its fi
 datastores, or a registered version it derives from), how a tabular one is parsed, and the
 transformations applied on reading (``take``, ``skip``, ``keepColumns``, ``dropColumns``,
 ``filter``, ``randomSplit``). A registered *version* is immutable: it pins the exact files the
-globs matched when it was registered, with their sizes and sha256, and the columns read from
+globs matched when it was registered, with their sizes and xxh128 digests, and the columns read from
 them, so that reading it later reads the same data or says that the files changed.
 """
 
@@ -58,11 +58,19 @@ class PinnedFile:
     datastore: str
     name: str
     size: int
-    sha256: str
+    xxh128: str
     modified: datetime
+    sha256: str | None = None
+    """Only in a pin registered before digests became xxh128 (its ``xxh128`` is then ``""``)."""
 
     def key(self) -> str:
         return f"{self.datastore}/{self.name}"
+
+    def digest(self) -> tuple[str, str]:
+        """``(algorithm, hex)`` this pin is checked with: ``xxh128``, or ``sha256`` for an older pin."""
+        if not self.xxh128 and self.sha256:
+            return "sha256", self.sha256
+        return "xxh128", self.xxh128
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,12 +53,12 @@ class Datastore:
 
 @dataclass(frozen=True, slots=True)
 class DatastoreFile:
-    """One file of a datastore: its name, size in bytes, last write (UTC) and sha256 when known."""
+    """One file of a datastore: its name, size in bytes, last write (UTC) and xxh128 when known."""
 
     name: str
     size: int
     modified: datetime
-    sha256: str | None = None
+    xxh128: str | None = None
 
 
 # -- what registering takes ----------------------------------------------------------------

@@ -167,7 +167,7 @@ def mlyard_requirements() -> list[str]:
     try:
         declared = importlib.metadata.requires("mlyard") or []
     except importlib.metadata.PackageNotFoundError:  # run from a source tree without metadata
-        declared = ["httpx>=0.27", "pydantic>=2.7", "pydantic-settings>=2.3", "rich>=13", "pyyaml>=6"]
+        declared = ["httpx>=0.27", "pydantic>=2.7", "pydantic-settings>=2.3", "rich>=13", "pyyaml>=6", "xxhash>=3.4"]
     return [r for r in declared if not re.search(r"extra\s*==", r)]
 
 

@@ -17,7 +17,7 @@ place (``mlyard.server.errors``); the SDK turns such a body back into the same c
     │   ├── InvalidConfig                400  (a malformed config.json or credentials file)
     │   ├── InvalidBlobPath              400
     │   │   └── InvalidFileName          400  (a run file name that breaks a rule: '..', absolute, ...)
-    │   ├── ChecksumMismatch             400  (an upload whose sha256 is not the one the client sent)
+    │   ├── ChecksumMismatch             400  (an upload whose xxh128 is not the one the client sent)
     │   ├── InvalidScope                 400
     │   ├── InvalidFilter                400  (a run search filter or order-by key, with its position)
     │   ├── DatastorePathNotAllowed      400  (a local datastore outside MLYARD_LOCAL_DATASTORE_ROOTS)

@@ -54,7 +54,7 @@ class InvalidFileName(InvalidBlobPath):
 
 
 class ChecksumMismatch(ValidationError):
-    """An upload whose sha256 differs from the one the client announced: nothing was stored."""
+    """An upload whose xxh128 (XXH3-128) differs from the one the client announced: nothing was stored."""
 
 
 class RunFileNotFound(NotFound):

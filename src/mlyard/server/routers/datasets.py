@@ -82,7 +82,7 @@ def _read_version(platform: PlatformDep, auth: AuthContext, name: str, version: 
 
 def _pinned_out(f: PinnedFile, change: str | None) -> PinnedFileOut:
     return PinnedFileOut(
-        datastore=f.datastore, name=f.name, size=f.size, sha256=f.sha256, modified_utc=f.modified, change=change
+        datastore=f.datastore, name=f.name, size=f.size, xxh128=f.xxh128 or None, modified_utc=f.modified, change=change
     )
 
 
@@ -129,7 +129,7 @@ def get_dataset(
 def register_dataset(
     name: str, body: DatasetRegisterIn, response: Response, auth: Write, platform: PlatformDep
 ) -> DatasetVersionOut:
-    """Register a definition: its files are pinned (size, sha256) and a tabular one's first rows read."""
+    """Register a definition: its files are pinned (size, xxh128) and a tabular one's first rows read."""
     made, created = svc.register(
         platform, auth.principal, *where(auth), name, body.definition, description=body.description,
         tags=body.tags, create_new_version=body.create_new_version,
@@ -183,9 +183,9 @@ def version_files(
 
 @router.get(VERSION + "/files/{path:path}", response_class=StreamingResponse)
 def download_file(name: str, version: VersionNumber, path: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
-    """One pinned file (``<datastore>/<name>``), its pinned sha256 in ``X-Content-SHA256``."""
+    """One pinned file (``<datastore>/<name>``), its pinned xxh128 in ``X-Content-XXH128``."""
     f, chunks = dataset_data.open_file(platform, where(auth), name, version, path)
-    return file_response(f.name, f.size, f.sha256, chunks)
+    return file_response(f.name, f.size, f.xxh128, chunks)
 
 
 @router.get(VERSION + "/preview", response_model=PreviewOut)
@@ -244,7 +244,7 @@ def definition_files(body: DatasetQueryIn, auth: Read, platform: PlatformDep) ->
     """The files a definition reads (a registered version's pins, or what its globs match now)."""
     pl, _ = dataset_data.files(platform, where(auth), body.definition, verify=False)
     files = [
-        PinnedFileOut(datastore=f.datastore, name=f.name, size=f.size, sha256=f.sha256 or None)
+        PinnedFileOut(datastore=f.datastore, name=f.name, size=f.size, xxh128=f.xxh128 or None)
         if pl.pinned
         else PinnedFileOut(datastore=f.datastore, name=f.name, size=f.size)
         for f in pl.files

@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mlyard.api.datastores import SHA256_HEADER, DatastoreFileListOut, DatastoreFileOut
+from mlyard.api.datastores import DIGEST_HEADER, DatastoreFileListOut, DatastoreFileOut
 from mlyard.api.run_files import ARCHIVE_COUNT_HEADER
 from mlyard.core import actions as A
 from mlyard.core.archives import MEDIA_TYPE
@@ -42,7 +42,7 @@ def _where(scope: Scope) -> tuple[str, str, str]:
 
 
 def file_out(f: DatastoreFile) -> DatastoreFileOut:
-    return DatastoreFileOut(name=f.name, size=f.size, modified_utc=f.modified, sha256=f.sha256)
+    return DatastoreFileOut(name=f.name, size=f.size, modified_utc=f.modified, xxh128=f.xxh128)
 
 
 @router.put(FILES + "/{name:path}", response_model=DatastoreFileOut)
@@ -53,11 +53,11 @@ async def upload_file(
     auth: Write,
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
-    sha256: Annotated[
+    xxh128: Annotated[
         str | None,
         Header(
-            alias=SHA256_HEADER,
-            description="The body's sha256 (hex), verified on arrival; 'trailer': the body ends with it (64 hex).",
+            alias=DIGEST_HEADER,
+            description="The body's XXH3-128 (32 hex), verified on arrival; 'trailer': the body ends with it.",
         ),
     ] = None,
 ) -> DatastoreFileOut:
@@ -66,7 +66,7 @@ async def upload_file(
 
     def store() -> DatastoreFile:
         return svc.upload(
-            platform, *_where(auth.scope), datastoreName, name, pull_body(body), sha256, overwrite=overwrite
+            platform, *_where(auth.scope), datastoreName, name, pull_body(body), xxh128, overwrite=overwrite
         )
 
     return file_out(await anyio.to_thread.run_sync(store))
@@ -80,7 +80,7 @@ async def upload_archive(
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace files of the same names.")] = False,
 ) -> DatastoreFileListOut:
-    """Store many files from one tar stream whose first entry is a manifest (names, sizes, sha256),
+    """Store many files from one tar stream whose first entry is a manifest (names, sizes, xxh128),
     as run files do (``POST .../runs/{runId}/files.tar``)."""
     body = request.stream()
 
@@ -100,7 +100,7 @@ def download_archive(
         int | None, Query(alias="maxSize", ge=0, description="Only files of at most this many bytes.")
     ] = None,
 ) -> StreamingResponse:
-    """The datastore's files in the folder ``prefix`` as one tar stream (sha256 in PAX headers when known)."""
+    """The datastore's files in the folder ``prefix`` as one tar stream (xxh128 in PAX headers when known)."""
     count, chunks = svc.archive(platform, *_where(auth.scope), datastoreName, prefix, max_size=max_size)
     return StreamingResponse(chunks, media_type=MEDIA_TYPE, headers={ARCHIVE_COUNT_HEADER: str(count)})
 
@@ -118,6 +118,6 @@ def list_files(
 
 @router.get(FILES + "/{name:path}", response_class=StreamingResponse, responses={200: {"content": {"*/*": {}}}})
 def download_file(datastoreName: str, name: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
-    """Stream the datastore's file ``name``; its sha256, when known, is in ``X-Content-SHA256``."""
+    """Stream the datastore's file ``name``; its xxh128, when known, is in ``X-Content-XXH128``."""
     info, chunks = svc.open_file(platform, *_where(auth.scope), datastoreName, name)
-    return file_response(info.name, info.size, info.sha256, chunks)
+    return file_response(info.name, info.size, info.xxh128, chunks)

@@ -13,7 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from mlyard.api.jobs import JobLogOut, JobOut, JobSubmit, JobSubmitted, QueuePlaceOut, SnapshotLimitsOut, SnapshotOut
-from mlyard.api.run_files import SHA256_HEADER
+from mlyard.api.run_files import DIGEST_HEADER
 from mlyard.api.tracking import RunOut
 from mlyard.core import actions as A
 from mlyard.core.entities.jobs import JobRequest, JobView
@@ -94,18 +94,18 @@ async def upload_snapshot(
     request: Request,
     auth: Submit,
     platform: PlatformDep,
-    sha256: Annotated[
-        str | None, Header(alias=SHA256_HEADER, description="The body's sha256 (hex), verified on arrival.")
+    xxh128: Annotated[
+        str | None, Header(alias=DIGEST_HEADER, description="The body's XXH3-128 (32 hex), verified on arrival.")
     ] = None,
 ) -> SnapshotOut:
     """Store a source snapshot: the raw body is a tar.gz of the source directory."""
     body = request.stream()
 
     def store() -> snapshots.Snapshot:
-        return snapshots.upload(platform, *where(auth), pull_body(body), sha256)
+        return snapshots.upload(platform, *where(auth), pull_body(body), xxh128)
 
     made = await anyio.to_thread.run_sync(store)
-    return SnapshotOut(snapshot_id=made.id, file_count=len(made.files), size=made.size, sha256=made.sha256)
+    return SnapshotOut(snapshot_id=made.id, file_count=len(made.files), size=made.size, xxh128=made.xxh128)
 
 
 @router.post(WS + "/experiments/{experimentName}/jobs", response_model=JobSubmitted, status_code=201)

@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mlyard.api.run_files import ARCHIVE_COUNT_HEADER, SHA256_HEADER, RunFileListOut, RunFileOut
+from mlyard.api.run_files import ARCHIVE_COUNT_HEADER, DIGEST_HEADER, RunFileListOut, RunFileOut
 from mlyard.core import actions as A
 from mlyard.core.archives import MEDIA_TYPE
 from mlyard.core.entities.tracking import Run
@@ -42,7 +42,7 @@ def _run(platform: Platform, auth: AuthContext, run_id: str) -> Run:
 
 
 def file_out(f: svc.RunFile) -> RunFileOut:
-    return RunFileOut(name=f.name, size=f.size, modified_utc=f.modified, sha256=f.sha256)
+    return RunFileOut(name=f.name, size=f.size, modified_utc=f.modified, xxh128=f.xxh128)
 
 
 @router.put(FILES + "/{name:path}", response_model=RunFileOut)
@@ -53,11 +53,11 @@ async def upload_file(
     auth: Write,
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace a file of the same name.")] = False,
-    sha256: Annotated[
+    xxh128: Annotated[
         str | None,
         Header(
-            alias=SHA256_HEADER,
-            description="The body's sha256 (hex), verified on arrival; 'trailer': the body ends with it (64 hex).",
+            alias=DIGEST_HEADER,
+            description="The body's XXH3-128 (32 hex), verified on arrival; 'trailer': the body ends with it.",
         ),
     ] = None,
 ) -> RunFileOut:
@@ -66,7 +66,7 @@ async def upload_file(
 
     def store() -> svc.RunFile:
         run = _run(platform, auth, runId)
-        return svc.upload(platform, run, name, pull_body(body), sha256, overwrite=overwrite)
+        return svc.upload(platform, run, name, pull_body(body), xxh128, overwrite=overwrite)
 
     return file_out(await anyio.to_thread.run_sync(store))
 
@@ -79,7 +79,7 @@ async def upload_archive(
     platform: PlatformDep,
     overwrite: Annotated[bool, Query(description="Replace files of the same names.")] = False,
 ) -> RunFileListOut:
-    """Store many files from one tar stream whose first entry is a manifest (names, sizes, sha256):
+    """Store many files from one tar stream whose first entry is a manifest (names, sizes, xxh128):
     a bad name or (without overwrite) an existing file refuses the whole archive before a byte is
     stored; a failure midway keeps none of its new files."""
     body = request.stream()
@@ -98,7 +98,7 @@ def download_archive(
     platform: PlatformDep,
     prefix: Annotated[str, Query(description="Only files in this folder.")] = "",
 ) -> StreamingResponse:
-    """The run's files in the folder ``prefix`` as one tar stream, each entry's sha256 in its PAX header."""
+    """The run's files in the folder ``prefix`` as one tar stream, each entry's xxh128 in its PAX header."""
     count, chunks = svc.archive(platform, _run(platform, auth, runId), prefix)
     return StreamingResponse(chunks, media_type=MEDIA_TYPE, headers={ARCHIVE_COUNT_HEADER: str(count)})
 
@@ -116,6 +116,6 @@ def list_files(
 
 @router.get(FILES + "/{name:path}", response_class=StreamingResponse, responses={200: {"content": {"*/*": {}}}})
 def download_file(runId: str, name: str, auth: Read, platform: PlatformDep) -> StreamingResponse:
-    """Stream the run's file ``name``; its sha256 is in ``X-Content-SHA256`` and the ``ETag``."""
+    """Stream the run's file ``name``; its xxh128 is in ``X-Content-XXH128`` and the ``ETag``."""
     info, chunks = svc.open_file(platform, _run(platform, auth, runId), name)
-    return file_response(info.name, info.size, info.sha256, chunks)
+    return file_response(info.name, info.size, info.xxh128, chunks)
