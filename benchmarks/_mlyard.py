@@ -202,9 +202,12 @@ class MlyardBench:
             self.say(f"mlyard: seeded {size - have:,} runs in {time.perf_counter() - began:.1f} s")
             have = size
 
-            def top() -> None:
+            # From 1,000 runs on, the filter matches more than the top (about 13 %: see _seed).
+            full = size >= 1_000
+
+            def top(full: bool = full) -> None:
                 found = list(Run.search(exp, filter=SEARCH_FILTER, order_by=[SEARCH_ORDER], max_results=SEARCH_TOP))
-                assert 0 < len(found) <= SEARCH_TOP
+                assert len(found) == SEARCH_TOP or (found and not full), f"the search found {len(found)} runs"
 
             figures[f"search_{size}"] = median_time(top)
             if size == self.sizes.mlflow_search_runs:

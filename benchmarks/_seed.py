@@ -27,7 +27,9 @@ from mlyard.store.metrics import pack
 TEAMS = ("vision", "nlp", "speech")
 METRICS = ("accuracy", "loss", "f1", "precision", "recall")
 PARAMS = ("lr", "batch", "model", "seed", "epochs")
-SEARCH_FILTER = "metrics.accuracy > 0.9 and tags.team = 'vision'"
+# About 13 % of the runs match (a third are 'vision', accuracy is uniform): a top 100 exists at
+# every size. At 0.9 (3 %) the 1,000-run search returned 34 runs and was not the case it names.
+SEARCH_FILTER = "metrics.accuracy > 0.6 and tags.team = 'vision'"
 SEARCH_ORDER = "metrics.accuracy DESC"
 BATCH = 1000
 

@@ -66,6 +66,10 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, *, immediate: bool) -> Engine
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A checkpoint (two fsyncs and a copy of the WAL's pages, run by the commit that crosses the
+        # threshold) every 10,000 pages (~40 MB) rather than SQLite's 1,000: at the default every
+        # ~40th run created paid for one, and runs were created 14-17 % slower (A/B, 2 servers).
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
