@@ -13,12 +13,10 @@ ones left empty by a delete are removed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import secrets
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +27,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from mlyard.core.errors import BlobNotFound, InvalidBlobPath, ServiceUnavailable, ValidationError
-from mlyard.core.transfer_digests import DIGEST_HEX, new_hasher
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.storage.base import (
     DEFAULT_CHUNK_SIZE,
     DIGEST_XATTR,
@@ -42,66 +40,19 @@ from mlyard.storage.base import (
     validate_key,
     validate_prefix,
 )
+from mlyard.storage.file_io import (
+    READ_FLAGS,
+    SYNC_WORKERS,
+    WRITE_FLAGS,
+    WRITEBACK,
+    fsync_path,
+    keep_digest,
+    read_digest,
+    start_writeback,
+    syncfs,
+)
 
 __all__ = ["FileBlobStore"]
-
-# syncfs(2) flushes one file system (not every one, as os.sync does); Linux only.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-# Extended attributes (a blob's kept xxh128) are Linux only here; elsewhere nothing is kept.
-_setxattr: Callable[..., None] | None = getattr(os, "setxattr", None)
-_getxattr: Callable[..., bytes] | None = getattr(os, "getxattr", None)
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-
-
-_SYNC_WORKERS = 8
-_WRITEBACK = 8 * 1024 * 1024
-_SYNC_FILE_RANGE_WRITE = 2
-_sync_file_range = getattr(_LIBC, "sync_file_range", None)
-if _sync_file_range is not None:
-    _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Start writing a big file's bytes to disk while the rest still arrives (sync_file_range(2),
-    Linux), so that its final fsync has little left to wait for: that fsync was ~0.05 s of a 200 MB
-    upload here, ~0.003 s after this. Only a hint: nothing is promised until the fsync."""
-    if _sync_file_range is not None:
-        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
-
-
-def _fsync_path(path: Path) -> None:
-    """fsync a file or folder by name (a file removed since, by an undone archive, is skipped)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _keep_digest(fd: int, digest: str) -> bool:
-    """Set the file's xxh128 attribute; False when the file system takes no extended attributes."""
-    if _setxattr is None:
-        return False
-    try:
-        _setxattr(fd, DIGEST_XATTR, digest.encode("ascii"))
-    except OSError:  # ENOTSUP (some tmpfs, network file systems), EPERM, ...
-        return False
-    return True
-
-
-def _read_digest(path: Path, attribute: str, *, any_value: bool = False) -> str | None:
-    """The digest kept in ``attribute`` (an xxh128), or None; with ``any_value``, whatever is there."""
-    if _getxattr is None:
-        return None
-    try:
-        value = _getxattr(path, attribute).decode("ascii", "replace")
-    except OSError:  # no such attribute (written otherwise), no such file, no xattr support
-        return None
-    return value if any_value or DIGEST_HEX.fullmatch(value) else None
 
 
 class FileBlobStore:
@@ -164,8 +115,8 @@ class FileBlobStore:
 
     def kept_xxh128(self, key: str) -> str | None:
         path = self._path(key)
-        kept = _read_digest(path, DIGEST_XATTR)
-        if kept is not None or _read_digest(path, LEGACY_SHA256_XATTR, any_value=True) is None:
+        kept = read_digest(path, DIGEST_XATTR)
+        if kept is not None or read_digest(path, LEGACY_SHA256_XATTR, any_value=True) is None:
             return kept
         return self._legacy_xxh128(path)
 
@@ -173,7 +124,7 @@ class FileBlobStore:
         """A blob that kept only its old sha256: its xxh128 computed and kept (best effort),
         read and set through one descriptor, so a blob renamed over it meanwhile keeps its own."""
         try:
-            fd = os.open(path, _READ_FLAGS)
+            fd = os.open(path, READ_FLAGS)
         except OSError:
             return None
         try:
@@ -181,7 +132,7 @@ class FileBlobStore:
             while chunk := os.read(fd, DEFAULT_CHUNK_SIZE):
                 digest.update(chunk)
             # Opened to read: the permission a user attribute asks is the file's, not the descriptor's.
-            _keep_digest(fd, digest.hexdigest())
+            keep_digest(fd, digest.hexdigest())
         finally:
             os.close(fd)
         return digest.hexdigest()
@@ -201,11 +152,11 @@ class FileBlobStore:
                     while view:
                         view = view[os.write(fd, view) :]
                     written += len(chunk)
-                    if written - started >= _WRITEBACK:
-                        _start_writeback(fd, started, written - started)
+                    if written - started >= WRITEBACK:
+                        start_writeback(fd, started, written - started)
                         started = written
                 if xxh128 is not None:
-                    kept = _keep_digest(fd, xxh128())
+                    kept = keep_digest(fd, xxh128())
                 if not sync_deferred(self, target):
                     os.fsync(fd)
                 # From the descriptor held (a rename keeps the time): no stat by name afterwards.
@@ -231,7 +182,7 @@ class FileBlobStore:
         if paths is None:
             fd = os.open(self._root, os.O_RDONLY)
             try:
-                if _LIBC is None or _LIBC.syncfs(fd) != 0:
+                if not syncfs(fd):
                     os.sync()  # syncfs(2) is Linux only: flush every file system instead
             finally:
                 os.close(fd)
@@ -245,10 +196,10 @@ class FileBlobStore:
         targets = [*dict.fromkeys(paths), *sorted(folders, key=lambda p: -len(p.parts))]
         if len(targets) <= 1:
             for target in targets:
-                _fsync_path(target)
+                fsync_path(target)
             return
-        with ThreadPoolExecutor(max_workers=_SYNC_WORKERS, thread_name_prefix="mlyard-fsync") as pool:
-            list(pool.map(_fsync_path, targets))
+        with ThreadPoolExecutor(max_workers=SYNC_WORKERS, thread_name_prefix="mlyard-fsync") as pool:
+            list(pool.map(fsync_path, targets))
 
     def copy(self, src_key: str, dst_key: str) -> None:
         source = self._path(src_key)
@@ -268,7 +219,7 @@ class FileBlobStore:
                     handle.flush()
                     kept = self.kept_xxh128(src_key)  # the same bytes: the same digest
                     if kept is not None:
-                        _keep_digest(handle.fileno(), kept)
+                        keep_digest(handle.fileno(), kept)
                     os.fsync(handle.fileno())
                 self._replace(dst_key, tmp, target)
             except BaseException:
@@ -411,7 +362,7 @@ class FileBlobStore:
         tmp = target.with_name(f"{RESERVED_PREFIX}{secrets.token_hex(16)}.part")
         for attempt in (1, 2, 3):
             try:
-                return tmp, os.open(tmp, _WRITE_FLAGS, 0o666)
+                return tmp, os.open(tmp, WRITE_FLAGS, 0o666)
             except FileNotFoundError:
                 if attempt == 3:
                     raise
