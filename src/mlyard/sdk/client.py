@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -10,6 +11,7 @@ import httpx
 from mlyard.core.errors import AuthenticationError, ServiceUnreachable, error_from_body
 
 API = "/api/v1"
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _MAX_URLS = 256  # parsed URLs kept per client (a bound: a long script touches many runs' paths)
 
 
@@ -39,9 +41,19 @@ class Client:
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._token = token
+        self.timeout = timeout
         headers = {"User-Agent": "mlyard-sdk"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        self._headers = headers
+        # Big downloads may bypass httpx (sdk/plain_get) only where httpx adds nothing: plain
+        # HTTP, no transport or authentication of the caller's, no proxy from the environment.
+        self.plain_http = (
+            self.endpoint.lower().startswith("http://")
+            and transport is None
+            and auth is None
+            and not any(os.environ.get(name) for name in _PROXY_VARIABLES)
+        )
         # ``auth`` re-signs each request, for tokens that expire while the client lives.
         self._http = httpx.Client(
             base_url=self.endpoint, headers=headers, timeout=timeout, transport=transport, auth=auth
@@ -85,13 +97,22 @@ class Client:
                 body: Any = response.json()
             except ValueError:
                 body = response.text
-            error = error_from_body(response.status_code, body)
-            if isinstance(error, AuthenticationError) and not self._token:
-                error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
-            raise error
+            self.raise_error(response.status_code, body)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def raise_error(self, status: int, body: Any) -> NoReturn:
+        """Raise the server's error answer (``body``: its JSON, or its text) as its core class."""
+        error = error_from_body(status, body)
+        if isinstance(error, AuthenticationError) and not self._token:
+            error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
+        raise error
+
+    def plain_headers(self) -> dict[str, str]:
+        """The headers every request carries (the token, the user agent), for a request made
+        outside httpx (``sdk/plain_get``)."""
+        return dict(self._headers)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)

@@ -19,7 +19,7 @@ from typing import Any
 from mlyard.core.entities.datasets import local_layout
 from mlyard.sdk.client import seg
 from mlyard.sdk.dataset import AbstractDataset
-from mlyard.sdk.transfers import PathLike, get_to_path, quote_name, run_all
+from mlyard.sdk.transfers import SINGLE_FILE, PathLike, get_to_path, quote_name, run_all
 
 
 class FileDataset(AbstractDataset):
@@ -63,7 +63,8 @@ class FileDataset(AbstractDataset):
 
         def one(pair: tuple[dict[str, Any], Path]) -> str:
             f, target = pair
-            get_to_path(client, self._url(f), target, f["name"], require_digest=pinned)
+            big = int(f.get("size") or 0) >= SINGLE_FILE
+            get_to_path(client, self._url(f), target, f["name"], require_digest=pinned, large=big)
             return str(target.absolute())
 
         done: list[str] = run_all(one, list(zip(files, targets, strict=True)))

@@ -283,10 +283,10 @@ class DatastoreFilesMixin:
         large = [(name, target) for name, target, size in pairs if size >= SINGLE_FILE]
         small = {target: name for name, target, size in pairs if size < SINGLE_FILE}
 
-        def get(job: tuple[str, Path]) -> None:
+        def get(job: tuple[str, Path], large_file: bool = True) -> None:
             name, target = job
             url = f"{self._files_path()}/{quote_name(name)}"
-            get_to_path(self._client, url, target, name, on_bytes=on_bytes)
+            get_to_path(self._client, url, target, name, on_bytes=on_bytes, large=large_file)
             one_file(name)
 
         def one(job: tuple[str, Path] | None) -> None:

@@ -25,13 +25,12 @@ import httpx
 
 from mlyard.api.run_files import DIGEST_HEADER, DIGEST_TRAILER
 from mlyard.core.errors import (
-    AuthenticationError,
     ChecksumMismatch,
     ServiceUnreachable,
     ValidationError,
-    error_from_body,
 )
 from mlyard.core.transfer_digests import TRAILER_BYTES, Hasher, new_hasher
+from mlyard.sdk import plain_get
 from mlyard.sdk.client import Client, seg
 
 CHUNK = 1024 * 1024
@@ -81,10 +80,7 @@ def raise_for(client: Client, response: httpx.Response) -> None:
         body: Any = response.json()
     except ValueError:
         body = response.text
-    error = error_from_body(response.status_code, body)
-    if isinstance(error, AuthenticationError) and not client.has_token:
-        error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
-    raise error
+    client.raise_error(response.status_code, body)
 
 
 def unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable:
@@ -222,22 +218,24 @@ def get_to_path(
     *,
     require_digest: bool = False,
     on_bytes: Bytes | None = None,
+    large: bool = False,
 ) -> Path:
-    """Stream ``url`` into ``target`` through a temporary file, checked against the server's xxh128."""
+    """Stream ``url`` into ``target`` through a temporary file, checked against the server's xxh128.
+
+    ``large``: the caller knows the file is big (:data:`SINGLE_FILE` or more): it is read with
+    ``http.client`` into one buffer where the client allows (:mod:`mlyard.sdk.plain_get`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    digest = new_hasher()
     try:
-        with client._http.stream("GET", url) as response:
-            raise_for(client, response)
-            expected = response.headers.get(DIGEST_HEADER)
-            digest = new_hasher()
-            with partial.open("wb") as out:
-                # As the pieces arrive (~64 KiB): re-chunking them to 1 MiB cost one more copy.
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
+        if large and client.plain_http and url.startswith("/"):
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+            try:
+                expected = plain_get.download(client, url, fd, digest, on_bytes)
+            finally:
+                os.close(fd)
+        else:
+            expected = _get_via_httpx(client, url, partial, digest, on_bytes)
         if expected is None and require_digest:
             raise ChecksumMismatch(f"The server sent no xxh128 for file '{name}': it cannot be validated.")
         if expected is not None and digest.hexdigest() != expected.lower():
@@ -251,6 +249,20 @@ def get_to_path(
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def _get_via_httpx(client: Client, url: str, partial: Path, digest: Hasher, on_bytes: Bytes | None) -> str | None:
+    with client._http.stream("GET", url) as response:
+        raise_for(client, response)
+        with partial.open("wb") as out:
+            # As the pieces arrive (~64 KiB): re-chunking them to 1 MiB cost one more copy.
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                out.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+        expected: str | None = response.headers.get(DIGEST_HEADER)
+        return expected
 
 
 __all__ = [
