@@ -19,12 +19,16 @@ import csv
 import datetime as dt
 import decimal
 import math
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlyard.core.entities.datasets import Column
 from mlyard.core.errors import InvalidDatasetDefinition
+from mlyard.core.transfer_digests import new_hasher
 from mlyard.services import dataset_sql, duckdb_pool
 
 if TYPE_CHECKING:
@@ -111,13 +115,80 @@ def detect_columns(con: duckdb.DuckDBPyConnection, fmt: str, options: dict[str, 
     text = [Column(n, "VARCHAR") for n in names]
     if not options.get("inferColumnTypes", True):
         return _with_set_types(text, options)
+    key = _identity(first, options)
+    inferred = _inferred.get(key) if key is not None else None
+    if inferred is None:
+        inferred = _infer(con, fmt, options, text, first)
+        if key is not None:
+            _inferred.put(key, inferred)
+    return _with_set_types(list(inferred), options)
+
+
+def _infer(
+    con: duckdb.DuckDBPyConnection, fmt: str, options: dict[str, Any], text: list[Column], first: str
+) -> tuple[Column, ...]:
     params: list[Any] = []
     sql = dataset_sql.source(fmt, options, text, params, [first], skip_bad_rows=True)
+    names = [c.name for c in text]
     # A failed TRY_CAST costs DuckDB ten times a successful one: the first PROBE_ROWS rows rule
     # out the types a column cannot have, then only the others are counted over SAMPLE_ROWS.
     kinds = _castable(con, sql, params, {n: list(_INFERRED) for n in names}, PROBE_ROWS, probe=True)
     kinds = _castable(con, sql, params, kinds, SAMPLE_ROWS, probe=False)
-    return _with_set_types([Column(n, kinds[n][0] if kinds[n] else "VARCHAR") for n in names], options)
+    return tuple(Column(n, kinds[n][0] if kinds[n] else "VARCHAR") for n in names)
+
+
+def _identity(path: str, options: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What the types inferred from a CSV depend on: the file as it is now (its inode and times —
+    the change time moves with every write and cannot be set back — and the digest of its head,
+    for two writes within one tick of the kernel's clock) and how it is read; None when the file
+    cannot be looked at (the inference then runs, and fails as it would have)."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            head = new_hasher()
+            head.update(handle.read(_HEAD_BYTES))
+    except OSError:
+        return None
+    return (
+        os.path.realpath(path),
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        head.hexdigest(),
+        str(options.get("separator", ",")),
+        bool(options.get("header", True)),
+    )
+
+
+class _Inferred:
+    """The column types inferred per file identity (:func:`_identity`), the most recent
+    :data:`_INFERRED_KEPT` kept: a dataset checked when it is defined, then previewed and profiled,
+    infers its types once (30-45 ms of a 1M-row profile's ~0.55 s)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[Any, ...], tuple[Column, ...]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[Column, ...] | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], columns: tuple[Column, ...]) -> None:
+        with self._lock:
+            self._kept[key] = columns
+            self._kept.move_to_end(key)
+            while len(self._kept) > _INFERRED_KEPT:
+                self._kept.popitem(last=False)
+
+
+_HEAD_BYTES = 64 * 1024
+_INFERRED_KEPT = 256
+_inferred = _Inferred()
 
 
 def _json_type(kind: str) -> str:
