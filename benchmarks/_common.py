@@ -71,6 +71,21 @@ def timed(call: Callable[[], Any]) -> float:
     return time.perf_counter() - began
 
 
+TRIES = 3
+"""Each file transfer is timed this many times on both sides, the fastest kept: one transfer of a
+fraction of a second moved by 1.5x between runs of the same code (fsync and page-cache timing)."""
+
+
+def best_rate(amount: float, call: Callable[[int], Any], tries: int = TRIES) -> float:
+    """``amount`` per second of the fastest of ``tries`` calls ``call(k)``, each after :func:`settle_disk`
+    (``k`` lets each try use its own names: an upload of the same name could be refused)."""
+    times = []
+    for k in range(tries):
+        settle_disk()
+        times.append(timed(lambda k=k: call(k)))
+    return amount / min(times)
+
+
 def median_time(call: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> float:
     """The median wall time of ``call()`` in seconds, after ``warmup`` untimed calls."""
     for _ in range(warmup):

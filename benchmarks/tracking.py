@@ -232,6 +232,11 @@ def method_notes(sizes: Sizes, skip_mlflow: bool, cases: set[str]) -> list[str]:
             "copies of one run made through each client, inserted with SQL into each store's own tables "
             "(benchmarks/_seed.py); mlyard's experiment grows through each size in turn."
         )
+    if "files" in cases:
+        notes.append(
+            "Files: each transfer the fastest of 3 on both sides, each try after os.sync() and under its own "
+            "name (one upload of a fraction of a second moved by 1.5x between runs of the same code)."
+        )
     if cases & {"batch", "runs"}:
         notes.append(
             "mlyard's batched case posts .../metrics/batch through the run's HTTP client (the SDK's run.log "
