@@ -16,7 +16,7 @@ import httpx
 import pytest
 import xxhash
 from tests.fixtures.moto import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3
-from tests.fixtures.server import RunningServer, start_server
+from tests.fixtures.server import RunningServer, point_at, start_server
 
 from mlyard import Datastore, Experiment, Workspace
 from mlyard.core.archives import END, MANIFEST_NAME, ManifestEntry, entry_header, manifest_bytes, padding
@@ -43,11 +43,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoS3) -> 
 @pytest.fixture(params=["file", "s3"])
 def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> RunningServer:
     running: RunningServer = request.getfixturevalue("live_server" if request.param == "file" else "s3_server")
-    for key in [k for k in os.environ if k.startswith("MLYARD_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("MLYARD_HOME", str(running.home))
-    monkeypatch.chdir(tmp_path)
-    return running
+    return point_at(running, monkeypatch, tmp_path)
 
 
 def new_run() -> Run:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import uuid
 from pathlib import Path
 
 import pytest
-from tests.fixtures.server import start_server
+from tests.fixtures.server import point_at, start_server
 
 from mlyard import Dataset, Workspace
 
@@ -18,10 +17,7 @@ def test_profiles_share_the_database_that_the_server_closes_as_it_stops(
 ) -> None:
     server = start_server(tmp_path / "home")
     try:
-        for key in [k for k in os.environ if k.startswith("MLYARD_")]:
-            monkeypatch.delenv(key, raising=False)
-        monkeypatch.setenv("MLYARD_HOME", str(server.home))
-        monkeypatch.chdir(tmp_path)
+        point_at(server, monkeypatch, tmp_path)
         name = f"prof-{uuid.uuid4().hex[:8]}"
         ws = Workspace.create(name, subscription_id="default", resource_group=f"{name}-rg", show_output=False)
         store = ws.get_default_datastore()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fixtures.server import ADMIN_PASSWORD, RunningServer, free_port, start_server
+from tests.fixtures.server import ADMIN_PASSWORD, RunningServer, free_port, point_at, start_server
 
 from mlyard import (
     AuthenticationError,
@@ -292,10 +292,7 @@ def test_the_subscription_defaults_to_the_environment_or_the_only_one(
     # A server of its own: the shared one gains subscriptions as other tests run.
     server = start_server(tmp_path / "home")
     try:
-        for key in [k for k in server.env if k.startswith("MLYARD_")]:
-            monkeypatch.delenv(key, raising=False)
-        monkeypatch.setenv("MLYARD_HOME", str(server.home))
-        monkeypatch.chdir(tmp_path)
+        point_at(server, monkeypatch, tmp_path)
         only = make_without_subscription("only")
         assert only.subscription_id == "default"
 
