@@ -109,6 +109,13 @@ class Client:
             error.message += " (no saved credentials for this endpoint: run 'mlyard login')"
         raise error
 
+    def lost_transfer(self, exc: Exception) -> ServiceUnreachable:
+        """The error for a file transfer whose connection failed (``exc``: httpx's or the socket's)."""
+        return ServiceUnreachable(
+            f"Lost the mlyard server at {self.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
+            "is it running? The transfer can be repeated."
+        )
+
     def plain_headers(self) -> dict[str, str]:
         """The headers every request carries (the token, the user agent), for a request made
         outside httpx (``sdk/plain_get``)."""

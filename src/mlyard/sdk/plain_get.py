@@ -48,10 +48,7 @@ def download(
         length = response.getheader("Content-Length")
         got = _copy(response, fd, digest, on_bytes)
     except (OSError, http.client.HTTPException) as exc:
-        raise ServiceUnreachable(
-            f"Lost the mlyard server at {client.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
-            "is it running? The transfer can be repeated."
-        ) from None
+        raise client.lost_transfer(exc) from None
     finally:
         conn.close()
     if length is not None and got != int(length):

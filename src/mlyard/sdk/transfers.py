@@ -84,10 +84,7 @@ def raise_for(client: Client, response: httpx.Response) -> None:
 
 
 def unreachable(client: Client, exc: httpx.TransportError) -> ServiceUnreachable:
-    return ServiceUnreachable(
-        f"Lost the mlyard server at {client.endpoint} during a file transfer ({type(exc).__name__}: {exc}); "
-        "is it running? The transfer can be repeated."
-    )
+    return client.lost_transfer(exc)
 
 
 def run_all(
